@@ -1,0 +1,2 @@
+from formular import create_app
+app = create_app()
