@@ -1,0 +1,299 @@
+"""View models of a form page, its review and the client-side rule plan.
+
+Templates receive plain objects with everything resolved (ids, values as text, messages), so
+the macros stay small and the same view model serves the preview, the citizen and staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wtforms.form import BaseForm
+
+from formular.definitions.service import (
+    CompiledDefinition,
+    Evaluation,
+    FieldError,
+    ItemSpec,
+    PageSpec,
+)
+
+from .forms import page_items
+from .markdown import to_html
+from .widgets import Widget, macro_for, widget_for
+
+#: Turns a field error into a translated sentence (supplied by the web layer).
+Describe = Callable[[FieldError, ItemSpec | None], str]
+
+
+@dataclass
+class FieldView:
+    item: ItemSpec
+    #: HTML id of the input (or of the fieldset for groups of inputs).
+    id: str
+    #: Name of the posted input.
+    input_name: str
+    macro: str
+    widget: type[Widget]
+    label: str
+    help: str | None = None
+    required: bool = False
+    hidden: bool = False
+    #: The text to show in a text-like input (what was typed, even when it was invalid).
+    text: str = ""
+    #: Chosen option values as strings (radio, select, checkboxes, yes/no, scale).
+    chosen: tuple[str, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()
+    errors: list[str] = field(default_factory=list)
+    rows: list[FieldView] = field(default_factory=list)
+    #: Repetitions of a group: each a list of child views.
+    repetitions: list[list[FieldView]] = field(default_factory=list)
+    html: str = ""
+    value: Any = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def describedby(self) -> str:
+        ids = []
+        if self.help:
+            ids.append(f"{self.id}-help")
+        if self.errors:
+            ids.append(f"{self.id}-error")
+        return " ".join(ids)
+
+
+@dataclass
+class SectionView:
+    id: str
+    title: str | None
+    help: str | None
+    hidden: bool
+    fields: list[FieldView]
+
+
+@dataclass
+class PageView:
+    page: PageSpec
+    sections: list[SectionView]
+    #: (field id, message) in page order, for the error summary at the top.
+    summary: list[tuple[str, str]]
+    number: int
+    total: int
+
+
+def build_page(
+    compiled: CompiledDefinition,
+    page_index: int,
+    audience: str,
+    form: BaseForm,
+    evaluation: Evaluation,
+    errors: list[FieldError],
+    describe: Describe,
+    visible_pages: list[int],
+) -> PageView:
+    """The view of one page with its current values, visibility and errors."""
+    page = compiled.pages[page_index]
+    allowed = {item.name for item in page_items(compiled, page_index, audience)}
+    by_path: dict[tuple[str | int, ...], list[str]] = {}
+    for error in errors:
+        spec = compiled.fields.get(error.name) if error.name else None
+        if len(error.path) == 3:
+            spec = compiled.fields.get(f"{error.path[0]}/{error.path[2]}")
+        by_path.setdefault(error.path, []).append(describe(error, spec))
+    sections = []
+    for section in page.sections:
+        views = [
+            _field_view(item, form, evaluation, by_path)
+            for item in section.items if item.name in allowed
+        ]
+        if views:
+            sections.append(SectionView(section.id, section.title, section.help,
+                                        section.id in evaluation.hidden, views))
+    summary = [
+        (message_id, message)
+        for section_view in sections if not section_view.hidden
+        for view in section_view.fields if not view.hidden
+        for message_id, message in _messages(view)
+    ]
+    number = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
+    return PageView(page, sections, summary, number, len(visible_pages))
+
+
+def _messages(view: FieldView) -> list[tuple[str, str]]:
+    found = [(view.id, message) for message in view.errors]
+    for row in view.rows:
+        found += _messages(row)
+    for repetition in view.repetitions:
+        for child in repetition:
+            if not child.hidden:
+                found += _messages(child)
+    return found
+
+
+def _field_view(
+    item: ItemSpec,
+    form: BaseForm,
+    evaluation: Evaluation,
+    by_path: dict[tuple[str | int, ...], list[str]],
+    prefix: str = "",
+    path: tuple[str | int, ...] = (),
+    hidden: bool | None = None,
+) -> FieldView:
+    widget = widget_for(item)
+    input_name = f"{prefix}{item.name}"
+    own_path = path + (item.name,)
+    view = FieldView(
+        item=item, id="f-" + "-".join(str(p) for p in own_path), input_name=input_name,
+        macro=macro_for(item), widget=widget, label=item.label, help=item.help,
+        required=item.required,
+        hidden=evaluation.is_hidden(item.name) if hidden is None else hidden,
+        errors=list(by_path.get(own_path, [])),
+    )
+    fields = form._fields if hasattr(form, "_fields") else {}
+    bound = fields.get(item.name)
+    if bound is not None and item.type not in ("group", "file"):
+        view.errors = [str(e) for e in bound.errors if isinstance(e, str)] + view.errors
+        view.text = bound._value() if hasattr(bound, "_value") else ""
+        data = bound.data
+        if isinstance(data, list):
+            view.chosen = tuple(_as_text(v) for v in data)
+        elif data is not None:
+            view.chosen = (_as_text(data),)
+        view.options = tuple((str(v), str(label)) for v, label in getattr(bound, "choices", ())
+                             or ())
+    if item.type == "info":
+        view.html = to_html(str(item.raw.get("text", "")))
+    elif item.type == "matrix":
+        view.options = tuple((str(o["value"]), str(o["label"])) for o in item.options)
+        for row in item.rows:
+            row_field = fields.get(row.name)
+            chosen = () if row_field is None or row_field.data is None else (
+                _as_text(row_field.data),)
+            row_errors = [str(e) for e in (row_field.errors if row_field else [])]
+            view.rows.append(FieldView(
+                item=item, id=f"f-{row.name}", input_name=f"{prefix}{row.name}",
+                macro="radio", widget=widget, label=row.label, required=row.required,
+                chosen=chosen, options=view.options,
+                errors=row_errors + list(by_path.get(path + (row.name,), [])),
+            ))
+    elif item.type == "calculated":
+        view.value = evaluation.answers.get(item.name)
+    elif item.type == "file":
+        files = evaluation.answers.get(item.name)
+        view.files = [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
+        if bound is not None:
+            view.errors = [str(e) for e in bound.errors if isinstance(e, str)] + view.errors
+    elif item.type == "group" and bound is not None:
+        for index, entry in enumerate(bound.entries):
+            row_form = entry.form
+            row_path = (item.name, index)
+            view.repetitions.append([
+                _child_view(child, row_form, evaluation, by_path, item, index, row_path)
+                for child in item.children
+            ])
+    return view
+
+
+def _child_view(child: ItemSpec, row_form: BaseForm, evaluation: Evaluation,
+                by_path: dict[tuple[str | int, ...], list[str]], group: ItemSpec, index: int,
+                row_path: tuple[str | int, ...]) -> FieldView:
+    view = _field_view(child, row_form, evaluation, by_path, prefix=f"{group.name}-{index}-",
+                       path=row_path, hidden=evaluation.is_hidden(child.name, group.name, index))
+    if child.type == "calculated":
+        rows = evaluation.answers.get(group.name)
+        row = rows[index] if isinstance(rows, list) and index < len(rows) else {}
+        view.value = row.get(child.name) if isinstance(row, dict) else None
+    return view
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass
+class ReviewEntry:
+    page: PageSpec
+    label: str
+    answer: str
+    field_id: str
+    missing: bool
+    #: The item type, so the template can word yes/no answers in the page's language.
+    kind: str = ""
+
+
+def build_review(compiled: CompiledDefinition, audience: str, evaluation: Evaluation
+                 ) -> list[tuple[PageSpec, list[ReviewEntry]]]:
+    """Every visible question with its answer, page by page, for the review before submit."""
+    pages = []
+    for page in compiled.pages:
+        if page.index in evaluation.hidden_pages:
+            continue
+        entries: list[ReviewEntry] = []
+        for item in page_items(compiled, page.index, audience):
+            if item.type == "info" or evaluation.is_hidden(item.name):
+                continue
+            entries += _review_entries(page, item, evaluation)
+        if entries:
+            pages.append((page, entries))
+    return pages
+
+
+def _review_entries(page: PageSpec, item: ItemSpec, evaluation: Evaluation
+                    ) -> list[ReviewEntry]:
+    answers = evaluation.answers
+    widget = widget_for(item)
+    if item.type == "matrix":
+        return [ReviewEntry(page, f"{item.label}: {row.label}",
+                            widget.display(item, answers.get(row.name)), f"f-{row.name}",
+                            answers.get(row.name) is None, item.type) for row in item.rows]
+    if item.type == "group":
+        entries = []
+        rows = answers.get(item.name)
+        for index, row in enumerate(rows if isinstance(rows, list) else []):
+            for child in item.children:
+                if child.type == "info" or evaluation.is_hidden(child.name, item.name, index):
+                    continue
+                value = row.get(child.name) if isinstance(row, dict) else None
+                entries.append(ReviewEntry(
+                    page, f"{item.label} {index + 1}: {child.label}",
+                    widget_for(child).display(child, value),
+                    f"f-{item.name}-{index}-{child.name}", value is None, child.type))
+        return entries
+    value = answers.get(item.name)
+    return [ReviewEntry(page, item.label, widget.display(item, value), f"f-{item.name}",
+                        value is None, item.type)]
+
+
+def client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:
+    """What the browser needs to show/hide and calculate at once: the same rules as data."""
+    document = compiled.document
+    fields: dict[str, str] = {}
+    for name, spec in compiled.fields.items():
+        fields[name] = spec.type
+    return {
+        "rules": [
+            {"when": rule["when"], "show": rule["show"]}
+            for rule in document.get("rules", []) if "show" in rule
+        ],
+        "calculations": [
+            {"name": spec.name, "expression": spec.raw["expression"],
+             "decimals": spec.raw.get("decimals", 1), "group": spec.group}
+            for spec in _all_items(compiled) if spec.type == "calculated"
+        ],
+        "fields": fields,
+        "groups": {spec.name: [c.name for c in spec.children]
+                   for spec in _all_items(compiled) if spec.type == "group"},
+    }
+
+
+def _all_items(compiled: CompiledDefinition) -> list[ItemSpec]:
+    items = []
+    for page in compiled.pages:
+        for item in page.items():
+            items.append(item)
+            items.extend(item.children)
+    return items

@@ -1,0 +1,115 @@
+"""Drafts, uploads and submissions: the part of storage the form filler writes.
+
+Saving is guarded by a revision number: a save based on an older revision than the stored one
+(another tab, another device) is refused rather than overwriting newer answers. Submitting is
+idempotent: the submission's unique draft id makes the second of two concurrent submits a
+no-op that returns the first one's receipt.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .base import utcnow
+from .models import DefinitionVersion, Draft, Submission, Upload
+
+
+class StaleDraft(Exception):
+    """The draft was saved elsewhere since this page was loaded."""
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def latest_versions(session: Session) -> list[DefinitionVersion]:
+    rows = session.scalars(
+        select(DefinitionVersion).order_by(DefinitionVersion.definition_id,
+                                           DefinitionVersion.version.desc())
+    ).all()
+    seen: set[str] = set()
+    latest = []
+    for row in rows:
+        if row.definition_id not in seen:
+            seen.add(row.definition_id)
+            latest.append(row)
+    return latest
+
+
+def latest_version(session: Session, definition_id: str) -> DefinitionVersion | None:
+    return session.scalars(
+        select(DefinitionVersion).where(DefinitionVersion.definition_id == definition_id)
+        .order_by(DefinitionVersion.version.desc()).limit(1)
+    ).first()
+
+
+def create_draft(session: Session, version: DefinitionVersion) -> Draft:
+    draft = Draft(token=new_token(), definition_version=version, answers={}, page=0, revision=0)
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def draft_by_token(session: Session, token: str) -> Draft | None:
+    return session.scalars(select(Draft).where(Draft.token == token)).first()
+
+
+def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: int,
+                 based_on: int | None) -> int:
+    """Store answers if the draft is still at ``based_on`` (None: unconditionally).
+
+    The compare-and-set is one UPDATE, so two workers cannot both win.
+    :return: the new revision.
+    """
+    condition = [Draft.id == draft.id, Draft.submitted_at.is_(None)]
+    if based_on is not None:
+        condition.append(Draft.revision == based_on)
+    result = session.execute(
+        update(Draft).where(*condition)
+        .values(answers=answers, page=page, revision=Draft.revision + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise StaleDraft
+    session.refresh(draft)
+    return draft.revision
+
+
+def submit(session: Session, draft: Draft, answers: dict[str, Any],
+           scores: dict[str, Any]) -> Submission:
+    """Store the submission once; a repeated submit returns the stored one."""
+    existing = session.scalars(select(Submission).where(Submission.draft_id == draft.id)).first()
+    if existing is not None:
+        return existing
+    submission = Submission(draft_id=draft.id, definition_version_id=draft.definition_version_id,
+                            answers=answers, scores=scores,
+                            receipt=secrets.token_hex(4).upper() + "-" + secrets.token_hex(2)
+                            .upper())
+    try:
+        with session.begin_nested():
+            session.add(submission)
+            session.flush()
+    except IntegrityError:
+        found = session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
+        return found
+    draft.submitted_at = utcnow()
+    session.flush()
+    return submission
+
+
+def uploads_of(session: Session, draft: Draft) -> list[Upload]:
+    return list(session.scalars(select(Upload).where(Upload.draft_id == draft.id)))
+
+
+def add_upload(session: Session, draft: Draft, field: str, filename: str, content_type: str,
+               data: bytes, sha256: str) -> Upload:
+    upload = Upload(token=new_token(), draft_id=draft.id, field=field, filename=filename,
+                    content_type=content_type, size=len(data), sha256=sha256, data=data)
+    session.add(upload)
+    session.flush()
+    return upload

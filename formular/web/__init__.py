@@ -1,0 +1,1 @@
+"""Flask only: blueprints per audience, security headers, errors, locale selection."""

@@ -1,0 +1,287 @@
+"""Filling in a form page by page: the flow shared by the preview, citizens and staff.
+
+Each page post coerces the page's inputs (WTForms), merges them into the saved answers,
+re-evaluates visibility and validates the whole document (the JSON Schema is the authority),
+then saves the draft — even when there are errors, so nothing typed is lost — and moves on only
+when the page is clean. Without JavaScript a follow-up question that a post makes visible is
+shown on the same page before moving on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, abort, jsonify, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import FileStorage
+
+from formular.definitions.service import (
+    CompiledDefinition,
+    FieldError,
+    Subject,
+    answers_too_large,
+    compile_cached,
+)
+from formular.rendering.forms import form_class, owned_names, page_answers, prefill
+from formular.rendering.page import build_page, build_review, client_plan
+from formular.storage import drafts
+from formular.storage.db import db
+from formular.storage.models import Draft
+
+from . import uploads
+from .messages import describe
+
+
+class PageForm(FlaskForm):
+    """Base of every page form: CSRF and WTForms' own messages in the current language."""
+
+    class Meta:
+        # No "required" validators live in WTForms; the schema decides (see rendering.forms).
+        pass
+
+
+@dataclass
+class Filler:
+    """One person filling one draft, with the urls of the surrounding blueprint."""
+
+    draft: Draft
+    audience: str
+    subject: Subject
+    #: endpoint names: page (token, page), review (token), submit (token), receipt (token)
+    endpoints: dict[str, str]
+
+    @property
+    def compiled(self) -> CompiledDefinition:
+        version = self.draft.definition_version
+        return compile_cached(version.document, key=version.cache_key)
+
+    def url(self, name: str, **values: Any) -> str:
+        from flask import url_for
+
+        return url_for(self.endpoints[name], token=self.draft.token, **values)
+
+    def visible_pages(self, answers: dict[str, Any]) -> list[int]:
+        compiled = self.compiled
+        evaluation = compiled.evaluate(answers, self.audience)
+        from formular.rendering.forms import page_items
+
+        return [
+            page.index for page in compiled.pages
+            if page.index not in evaluation.hidden_pages
+            and page_items(compiled, page.index, self.audience)
+        ]
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def show_page(self, page_index: int, *, check: bool = False) -> Response | str:
+        compiled = self.compiled
+        if not 0 <= page_index < len(compiled.pages):
+            abort(404)
+        visible = self.visible_pages(self.draft.answers)
+        if page_index not in visible:
+            later = [p for p in visible if p > page_index] or visible[-1:] or [0]
+            return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
+        cls = form_class(compiled, page_index, self.audience, PageForm)
+        form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
+                                               self.draft.answers))
+        errors: list[FieldError] = []
+        if check:
+            errors = list(compiled.validate(self.draft.answers, audience=self.audience,
+                                            subject=self.subject, pages={page_index}).errors)
+        return self._render(form, page_index, errors, self.draft.answers)
+
+    def post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
+        compiled = self.compiled
+        if not 0 <= page_index < len(compiled.pages):
+            abort(404)
+        if self.draft.submitted_at is not None:
+            return redirect(self.url("receipt"))  # type: ignore[return-value]
+        action = request.form.get("_action", "next")
+        cls = form_class(compiled, page_index, self.audience, PageForm)
+        form = cls()
+        if not form.validate_on_submit() and "csrf_token" in form.errors:
+            abort(400)
+        before = compiled.evaluate(self.draft.answers, self.audience)
+        owned = owned_names(compiled, page_index, self.audience)
+        merged = {k: v for k, v in self.draft.answers.items() if k not in owned}
+        merged.update({k: v for k, v in page_answers(compiled, page_index, self.audience,
+                                                     form).items() if v is not None})
+        upload_errors = self._take_uploads(page_index, merged)
+        merged = self._apply_row_action(action, merged)
+        if answers_too_large(merged):
+            abort(413)
+        validation = compiled.validate(merged, audience=self.audience, subject=self.subject,
+                                       pages={page_index})
+        errors = list(validation.errors) + upload_errors
+        try:
+            based_on = int(request.form.get("_revision", ""))
+        except ValueError:
+            based_on = None
+        try:
+            drafts.save_answers(db.session(), self.draft, validation.answers, page_index,
+                                based_on)
+            db.session.commit()
+        except drafts.StaleDraft:
+            db.session.rollback()
+            self.draft = db.session.merge(self.draft)
+            db.session.refresh(self.draft)
+            if action == "autosave":
+                return jsonify(error=_("These answers were changed in another window. "
+                                       "Reload the page to see the latest version.")), 409
+            return self._render(form, page_index, errors, merged,
+                                notice=_("These answers were changed in another window or on "
+                                         "another device, so nothing was saved. Check the "
+                                         "answers below and save again to keep them."),
+                                status=409)
+        if action == "autosave":
+            return jsonify(revision=self.draft.revision)
+        visible = self.visible_pages(validation.answers)
+        appeared = [
+            item.name for item in compiled.pages[page_index].items()
+            if before.is_hidden(item.name) and not validation.evaluation.is_hidden(item.name)
+        ]
+        if action.startswith(("add:", "remove:")) or action == "save":
+            form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
+                                                   validation.answers))
+            notice = _("Your answers have been saved.") if action == "save" else None
+            return self._render(form, page_index, [], validation.answers, notice=notice)
+        if action == "back":
+            earlier = [p for p in visible if p < page_index]
+            return redirect(self.url("page", page=earlier[-1]) if earlier  # type: ignore
+                            else self.url("page", page=page_index))
+        if errors:
+            return self._render(form, page_index, errors, validation.answers)
+        if appeared and request.form.get("_js") != "1":
+            form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
+                                                   validation.answers))
+            return self._render(form, page_index, [], validation.answers,
+                                notice=_("Your answers led to more questions on this page."))
+        later = [p for p in visible if p > page_index]
+        if later:
+            return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
+        return redirect(self.url("review"))  # type: ignore[return-value]
+
+    def _render(self, form: FlaskForm, page_index: int, errors: list[FieldError],
+                answers: dict[str, Any], notice: str | None = None, status: int = 200
+                ) -> tuple[str, int] | str:
+        """Draw a page whose visibility follows ``answers`` (saved, or just posted)."""
+        compiled = self.compiled
+        evaluation = compiled.evaluate(answers, self.audience)
+        visible = self.visible_pages(answers)
+        view = build_page(compiled, page_index, self.audience, form, evaluation, errors,
+                          describe, visible)
+        earlier = [p for p in visible if p < page_index]
+        html = render_template(
+            "form/page.html", filler=self, compiled=compiled, view=view, form=form,
+            notice=notice, has_previous=bool(earlier),
+            plan=client_plan(compiled, self.audience), answers=evaluation.answers,
+            action_url=self.url("page", page=page_index), review_url=self.url("review"),
+        )
+        return (html, status) if status != 200 else html
+
+    def _apply_row_action(self, action: str, answers: dict[str, Any]) -> dict[str, Any]:
+        kind, _sep, rest = action.partition(":")
+        if kind not in ("add", "remove"):
+            return answers
+        name, _sep, index_text = rest.partition(":")
+        spec = self.compiled.fields.get(name)
+        if spec is None or spec.type != "group":
+            abort(400)
+        rows = list(answers.get(name) or [])
+        if kind == "add" and len(rows) < int(spec.prop.get("maxItems", 50)):
+            rows.append({})
+        elif kind == "remove" and index_text.isdigit() and int(index_text) < len(rows):
+            rows.pop(int(index_text))
+        answers[name] = rows
+        return answers
+
+    def _take_uploads(self, page_index: int, answers: dict[str, Any]) -> list[FieldError]:
+        """Store new files of the page's file items; keep the ones the filler kept."""
+        from formular.rendering.forms import page_items
+
+        errors: list[FieldError] = []
+        session = db.session()
+        stored = {u.token: u for u in drafts.uploads_of(session, self.draft)}
+        for item in page_items(self.compiled, page_index, self.audience):
+            if item.type != "file":
+                continue
+            accept = tuple(item.raw.get("accept", uploads.DEFAULT_ACCEPT))
+            max_size = int(item.raw.get("max_size", uploads.DEFAULT_MAX_SIZE))
+            max_count = int(item.raw.get("max_count", uploads.DEFAULT_MAX_COUNT))
+            keep = set(request.form.getlist(f"{item.name}__keep"))
+            files = [
+                _as_answer(stored[token]) for token in keep
+                if token in stored and stored[token].field == item.name
+            ]
+            incoming: list[FileStorage] = [
+                f for f in request.files.getlist(item.name) if f and f.filename
+            ]
+            for storage in incoming:
+                data = storage.read(max_size + 1)
+                checked, reason = uploads.check_file(storage.filename or "", data, accept,
+                                                     max_size)
+                if checked is None:
+                    errors.append(FieldError((item.name,), f"file-{reason}",
+                                             {"name": uploads.safe_filename(
+                                                 storage.filename or "")}, item.name,
+                                             page_index))
+                    continue
+                if len(files) >= max_count:
+                    errors.append(FieldError((item.name,), "maxItems", {"limit": max_count},
+                                             item.name, page_index))
+                    break
+                upload = drafts.add_upload(session, self.draft, item.name, checked.filename,
+                                           checked.content_type, checked.data, checked.sha256)
+                files.append(_as_answer(upload))
+            answers[item.name] = files or None
+        return errors
+
+    # -- review and submit -----------------------------------------------------------------
+
+    def show_review(self) -> str:
+        compiled = self.compiled
+        validation = compiled.validate(self.draft.answers, audience=self.audience,
+                                       subject=self.subject)
+        pages = build_review(compiled, self.audience, validation.evaluation)
+        problems = [(error, self.url("page", page=error.page_index, check=1) + "#"
+                     + error.field_id, describe(error, compiled.fields.get(error.name)))
+                    for error in validation.errors]
+        return render_template("form/review.html", filler=self, compiled=compiled,
+                               pages=pages, problems=problems, validation=validation)
+
+    def submit(self) -> Response:
+        compiled = self.compiled
+        validation = compiled.validate(self.draft.answers, audience=self.audience,
+                                       subject=self.subject)
+        if validation.errors and self.draft.submitted_at is None:
+            return redirect(self.url("review"))  # type: ignore[return-value]
+        session = db.session()
+        drafts.submit(session, self.draft, validation.answers, scores_as_json(validation))
+        session.commit()
+        return redirect(self.url("receipt"))  # type: ignore[return-value]
+
+
+def _as_answer(upload: Any) -> dict[str, Any]:
+    return {"token": upload.token, "name": upload.filename, "type": upload.content_type,
+            "size": upload.size, "sha256": upload.sha256}
+
+
+def scores_as_json(validation: Any) -> dict[str, Any]:
+    """Scores, bands and flags in the shape stored beside a submission."""
+    scoring = validation.scoring
+    return {
+        "scores": {
+            score_id: {
+                "label": result.label, "value": result.value,
+                "band": None if result.band is None else {
+                    "id": result.band.id, "label": result.band.label,
+                    "severity": result.band.severity},
+                "missing": list(result.missing), "citizen_visible": result.citizen_visible,
+            }
+            for score_id, result in scoring.scores.items()
+        },
+        "flags": [{"id": f.id, "label": f.label, "severity": f.severity,
+                   "citizen_visible": f.citizen_visible} for f in scoring.flags],
+    }

@@ -1,0 +1,112 @@
+"""Preview: open any stored design and fill it in page by page, as a citizen or as staff.
+
+Until log-in exists this is on only in the demo/development setting; elsewhere every preview
+route answers 404. A draft is reachable only from the browser session that started it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
+from werkzeug.wrappers import Response
+
+from formular.definitions.service import Subject, compile_cached
+from formular.storage import drafts
+from formular.storage.db import db
+from formular.storage.models import Draft
+
+from .filling import Filler
+
+bp = Blueprint("preview", __name__, url_prefix="/preview")
+
+ENDPOINTS = {"page": "preview.page", "review": "preview.review", "submit": "preview.submit",
+             "receipt": "preview.receipt"}
+#: How many preview drafts one browser session keeps track of.
+MAX_SESSION_DRAFTS = 30
+
+
+@bp.before_request
+def _only_in_demo() -> None:
+    if not current_app.config["DEMO"]:
+        abort(404)
+
+
+@bp.get("/")
+def index() -> str:
+    versions = drafts.latest_versions(db.session())
+    return render_template("preview/index.html", versions=versions)
+
+
+@bp.post("/<definition_id>/start")
+def start(definition_id: str) -> Response:
+    version = drafts.latest_version(db.session(), definition_id)
+    if version is None:
+        abort(404)
+    audience = request.form.get("audience", "citizen")
+    if audience not in ("citizen", "staff"):
+        abort(400)
+    sex = request.form.get("sex") or None
+    if sex not in (None, "female", "male"):
+        abort(400)
+    age_text = request.form.get("age", "").strip()
+    if age_text and not (age_text.isdigit() and 0 <= int(age_text) <= 130):
+        abort(400)
+    draft = drafts.create_draft(db.session(), version)
+    db.session.commit()
+    owned: dict[str, Any] = dict(session.get("preview", {}))
+    owned[draft.token] = {"audience": audience, "sex": sex,
+                          "age": int(age_text) if age_text else None}
+    while len(owned) > MAX_SESSION_DRAFTS:
+        owned.pop(next(iter(owned)))
+    session["preview"] = owned
+    return redirect(f"/preview/d/{draft.token}/0")
+
+
+def _filler(token: str) -> Filler:
+    settings = session.get("preview", {}).get(token)
+    if settings is None:
+        abort(404)
+    draft: Draft | None = drafts.draft_by_token(db.session(), token)
+    if draft is None:
+        abort(404)
+    compiled = compile_cached(draft.definition_version.document,
+                              key=draft.definition_version.cache_key)
+    g.offered_languages = compiled.document.get("languages", [compiled.language])
+    return Filler(draft, settings["audience"], Subject(sex=settings["sex"], age=settings["age"]),
+                  ENDPOINTS)
+
+
+@bp.get("/d/<token>/<int:page>")
+def page(token: str, page: int) -> Any:
+    return _filler(token).show_page(page, check=request.args.get("check") == "1")
+
+
+@bp.post("/d/<token>/<int:page>")
+def post_page(token: str, page: int) -> Any:
+    return _filler(token).post_page(page)
+
+
+@bp.get("/d/<token>/review")
+def review(token: str) -> Any:
+    return _filler(token).show_review()
+
+
+@bp.post("/d/<token>/submit")
+def submit(token: str) -> Any:
+    return _filler(token).submit()
+
+
+@bp.get("/d/<token>/receipt")
+def receipt(token: str) -> Any:
+    filler = _filler(token)
+    from sqlalchemy import select
+
+    from formular.storage.models import Submission
+
+    submission = db.session.scalars(
+        select(Submission).where(Submission.draft_id == filler.draft.id)).first()
+    if submission is None:
+        return redirect(filler.url("review"))
+    return render_template("preview/receipt.html", filler=filler, compiled=filler.compiled,
+                           submission=submission, audience=filler.audience)
