@@ -144,15 +144,34 @@ class CompiledDefinition:
         return evaluation.is_hidden(spec.name if spec else error.name)
 
     def _required_by_rules(self, document: Json, evaluation: Evaluation) -> list[FieldError]:
+        """Requirements of ``require`` rules; inside a repeating group, row by row (the row's
+        answers overlay the document, as for show rules)."""
         errors = []
         for condition, targets in self.require_rules:
-            if not rules.holds(condition, document):
-                continue
             for name in targets:
-                spec = self.fields[name]
-                if not evaluation.is_hidden(spec.name) and is_empty(document.get(name)):
-                    errors.append(FieldError((name,), "required", {}, name, spec.page_index))
+                spec = self.fields.get(name) or self._group_child(name)
+                if spec is None:
+                    continue
+                if spec.group is None:
+                    if (rules.holds(condition, document) and not evaluation.is_hidden(spec.name)
+                            and is_empty(document.get(name))):
+                        errors.append(FieldError((name,), "required", {}, name,
+                                                 spec.page_index))
+                    continue
+                rows = document.get(spec.group)
+                for index, row in enumerate(rows if isinstance(rows, list) else []):
+                    if not isinstance(row, dict) or evaluation.is_hidden(name, spec.group, index):
+                        continue
+                    if rules.holds(condition, {**document, **row}) and is_empty(row.get(name)):
+                        errors.append(FieldError((spec.group, index, name), "required", {}, name,
+                                                 spec.page_index))
         return errors
+
+    def _group_child(self, name: str) -> ItemSpec | None:
+        for key, spec in self.fields.items():
+            if spec.group is not None and key == f"{spec.group}/{name}":
+                return spec
+        return None
 
 
 def _deduplicate(errors: list[FieldError]) -> list[FieldError]:
