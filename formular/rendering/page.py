@@ -22,7 +22,7 @@ from formular.definitions.service import (
 
 from .forms import page_items
 from .markdown import to_html
-from .widgets import Widget, macro_for, widget_for
+from .widgets import Widget, macro_for, option_pairs, widget_for
 
 #: Turns a field error into a translated sentence (supplied by the web layer).
 Describe = Callable[[FieldError, ItemSpec | None], str]
@@ -46,6 +46,8 @@ class FieldView:
     #: Chosen option values as strings (radio, select, checkboxes, yes/no, scale).
     chosen: tuple[str, ...] = ()
     options: tuple[tuple[str, str], ...] = ()
+    #: Option values (as text) that clear the others when chosen ("none of these").
+    exclusive: tuple[str, ...] = ()
     errors: list[str] = field(default_factory=list)
     rows: list[FieldView] = field(default_factory=list)
     #: Repetitions of a group: each a list of child views.
@@ -161,12 +163,12 @@ def _field_view(
             view.chosen = tuple(_as_text(v) for v in data)
         elif data is not None:
             view.chosen = (_as_text(data),)
-        view.options = tuple((str(v), str(label)) for v, label in getattr(bound, "choices", ())
-                             or ())
+        view.options = option_pairs(item)
+        view.exclusive = tuple(str(o["value"]) for o in item.options if o.get("exclusive"))
     if item.type == "info":
         view.html = to_html(str(item.raw.get("text", "")))
     elif item.type == "matrix":
-        view.options = tuple((str(o["value"]), str(o["label"])) for o in item.options)
+        view.options = option_pairs(item)
         for row in item.rows:
             row_field = fields.get(row.name)
             chosen = () if row_field is None or row_field.data is None else (
@@ -272,8 +274,12 @@ def client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:
     """What the browser needs to show/hide and calculate at once: the same rules as data."""
     document = compiled.document
     fields: dict[str, str] = {}
+    values: dict[str, list[Any]] = {}
     for name, spec in compiled.fields.items():
-        fields[name] = spec.type
+        short = name.rsplit("/", 1)[-1]
+        fields[short] = spec.type
+        if spec.options:
+            values[short] = [option["value"] for option in spec.options]
     return {
         "rules": [
             {"when": rule["when"], "show": rule["show"]}
@@ -285,6 +291,7 @@ def client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:
             for spec in _all_items(compiled) if spec.type == "calculated"
         ],
         "fields": fields,
+        "values": values,
         "groups": {spec.name: [c.name for c in spec.children]
                    for spec in _all_items(compiled) if spec.type == "group"},
     }

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from wtforms import Field, Form, fields
+from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm
 
 from formular.definitions.service import ItemSpec
@@ -30,8 +31,16 @@ def widget_for(item: ItemSpec) -> type[Widget]:
     return WIDGETS[item.type]
 
 
-def choices(item: ItemSpec) -> list[tuple[str, str]]:
-    return [(str(option["value"]), str(option["label"])) for option in item.options]
+def choices(item: ItemSpec) -> list[SelectChoice]:
+    return [SelectChoice(str(option["value"]), str(option["label"])) for option in item.options]
+
+
+def option_pairs(item: ItemSpec) -> tuple[tuple[str, str], ...]:
+    """(value as text, label) of every option the item offers, in order."""
+    if item.type == "scale":
+        low, high = int(item.prop["minimum"]), int(item.prop["maximum"])
+        return tuple((str(n), str(n)) for n in range(low, high + 1))
+    return tuple((str(option["value"]), str(option["label"])) for option in item.options)
 
 
 def _coerce_to_option(item: ItemSpec) -> Any:
@@ -268,8 +277,8 @@ class YesNoWidget(Widget):
                 return value == "true"
             raise ValueError("not yes or no")
 
-        return {item.name: OptionalRadioField(choices=[("true", "yes"), ("false", "no")],
-                                              coerce=coerce)}
+        return {item.name: OptionalRadioField(
+            choices=[SelectChoice("true", "yes"), SelectChoice("false", "no")], coerce=coerce)}
 
     @classmethod
     def display(cls, item: ItemSpec, value: Any) -> str:
@@ -289,7 +298,7 @@ class ScaleWidget(Widget):
             return None if value in (None, "") else int(value)
 
         return {item.name: OptionalRadioField(
-            choices=[(str(n), str(n)) for n in range(low, high + 1)], coerce=coerce)}
+            choices=[SelectChoice(str(n), str(n)) for n in range(low, high + 1)], coerce=coerce)}
 
 
 @register

@@ -151,13 +151,15 @@ class Filler:
             earlier = [p for p in visible if p < page_index]
             return redirect(self.url("page", page=earlier[-1]) if earlier  # type: ignore
                             else self.url("page", page=page_index))
+        if appeared and request.form.get("_js") != "1":
+            # Without JavaScript the follow-up questions were not on screen: show them before
+            # complaining about them.
+            shown = [e for e in errors if e.name not in appeared
+                     and (len(e.path) < 3 or str(e.path[0]) not in appeared)]
+            return self._render(form, page_index, shown, validation.answers,
+                                notice=_("Your answers led to more questions on this page."))
         if errors:
             return self._render(form, page_index, errors, validation.answers)
-        if appeared and request.form.get("_js") != "1":
-            form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
-                                                   validation.answers))
-            return self._render(form, page_index, [], validation.answers,
-                                notice=_("Your answers led to more questions on this page."))
         later = [p for p in visible if p > page_index]
         if later:
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
