@@ -28,6 +28,9 @@ def main() -> None:
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the database, load designs/ and serve the demo (SQLite in the instance folder)."""
     os.environ.setdefault("FORMULAR_DEMO", "1")
+    from formular.i18n.catalogs import compile_all
+
+    compile_all()
     app = _app()
     _upgrade(app)
     _load(app, _design_paths(app, ()))
@@ -99,6 +102,34 @@ def designs_load(paths: tuple[Path, ...]) -> None:
     app = _app()
     if not _load(app, _design_paths(app, paths)):
         sys.exit(1)
+
+
+@main.group()
+def i18n() -> None:
+    """Translation catalogs."""
+
+
+@i18n.command("compile")
+def i18n_compile() -> None:
+    """Compile every translations/*/LC_MESSAGES/*.po into a .mo file."""
+    from formular.i18n.catalogs import compile_all
+
+    for path in compile_all():
+        click.echo(f"compiled {path}")
+
+
+@i18n.command("check")
+def i18n_check() -> None:
+    """Fail when a shipped catalog has untranslated or fuzzy entries."""
+    from formular.i18n.catalogs import po_files, untranslated
+
+    failed = False
+    for po in po_files():
+        missing = untranslated(po)
+        for message_id in missing:
+            click.echo(f"{po}: untranslated: {message_id!r}")
+        failed = failed or bool(missing)
+    sys.exit(1 if failed else 0)
 
 
 def _default_designs() -> list[Path]:

@@ -199,11 +199,11 @@ def _in_dependency_order(
     before: dict[str, set[str]] = {element.id: set() for element in elements}
     for element in elements:
         if element.parent in ids:
-            before[element.id].add(element.parent)  # type: ignore[arg-type]
+            before[element.id].add(element.parent)
         for name in depends.get(element.id, ()):
             source = owner.get(name)
             if source in ids and source != element.id:
-                before[element.id].add(source)  # type: ignore[arg-type]
+                before[element.id].add(source)
     ordered: list[Element] = []
     placed: set[str] = set()
     pending = list(elements)

@@ -26,7 +26,7 @@ DEFINITION_SCHEMA_ID = "urn:formular:schema:form-definition:1"
 
 
 def _refuse(uri: str) -> Resource[Any]:
-    raise NoSuchResource(ref=uri)
+    raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
 
 
 def schema_dir() -> Path:

@@ -219,14 +219,14 @@ class OptionalRadioField(fields.RadioField):
     """A radio group where sending nothing means "no answer", not an error: whether an answer
     is required is the schema's call, made with visibility in mind."""
 
-    def pre_validate(self, form: BaseForm) -> None:  # type: ignore[override]
+    def pre_validate(self, form: BaseForm) -> None:
         if self.data is None:
             return
         super().pre_validate(form)
 
 
 class OptionalSelectField(fields.SelectField):
-    def pre_validate(self, form: BaseForm) -> None:  # type: ignore[override]
+    def pre_validate(self, form: BaseForm) -> None:
         if self.data is None:
             return
         super().pre_validate(form)

@@ -45,11 +45,12 @@ class Database:
         self.session.configure(bind=self.engine, expire_on_commit=False)
         app.extensions["formular.db"] = self
 
-        @app.teardown_appcontext
         def _end_session(exception: BaseException | None) -> None:
             if exception is not None:
                 self.session.rollback()
             self.session.remove()
+
+        app.teardown_appcontext(_end_session)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

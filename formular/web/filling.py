@@ -75,7 +75,8 @@ class Filler:
 
     # -- pages -----------------------------------------------------------------------------
 
-    def show_page(self, page_index: int, *, check: bool = False) -> Response | str:
+    def show_page(self, page_index: int, *, check: bool = False
+                  ) -> Response | str | tuple[str, int]:
         compiled = self.compiled
         if not 0 <= page_index < len(compiled.pages):
             abort(404)

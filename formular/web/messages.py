@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import format_date, format_decimal
-from flask_babel import gettext as _
+from flask_babel import format_date, format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 
 from formular.definitions.formats import parse_date_limit, today_in_stockholm
@@ -22,6 +21,11 @@ FORMAT_MESSAGES = {
     "phone": _l("Enter a phone number with 7 to 15 digits, for example 070-123 45 67."),
     "postcode": _l("Enter a postcode with five digits, for example 123 45."),
 }
+
+
+def _(text: str, **values: Any) -> str:
+    """gettext typed as returning text (Flask-Babel's is untyped)."""
+    return str(gettext(text, **values))
 
 
 def describe(error: FieldError, item: ItemSpec | None) -> str:

@@ -1,0 +1,1 @@
+"""Translations: compiling and checking the gettext catalogs in ``translations/``."""
