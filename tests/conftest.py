@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +48,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    from formular.designs import store
+def app(database_url: str) -> Flask:
     from formular.definitions.service import read_file
+    from formular.designs import store
     from formular.storage.db import db
 
     application = create_app({
@@ -67,7 +66,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             assert not problems, problems
             with db.transaction() as session:
                 store(session, document)
-    yield application
+    return application
 
 
 @pytest.fixture
