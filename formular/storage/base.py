@@ -29,5 +29,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {
         dict[str, Any]: JsonDocument,
+        list[int]: JsonDocument,
         dt.datetime: DateTime(timezone=True),
     }

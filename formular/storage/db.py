@@ -41,6 +41,8 @@ class Database:
         self.session: scoped_session[Session] = scoped_session(sessionmaker())
 
     def init_app(self, app: Any) -> None:
+        from . import schema  # noqa: F401  (configures every mapper before the first query)
+
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.session.configure(bind=self.engine, expire_on_commit=False)
         app.extensions["formular.db"] = self

@@ -26,6 +26,8 @@ class DefinitionVersion(Base):
     title: Mapped[str] = mapped_column(String(500))
     document: Mapped[dict[str, Any]]
     digest: Mapped[str] = mapped_column(String(64))
+    #: The unit that owns the definition (None: shipped with Formulär, usable by every unit).
+    owner_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property
@@ -48,6 +50,8 @@ class Draft(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[dt.datetime | None]
+    #: The citizen the answers are about (None in the preview).
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"), index=True)
 
     definition_version: Mapped[DefinitionVersion] = relationship(lazy="joined")
 
@@ -81,6 +85,11 @@ class Submission(Base):
     answers: Mapped[dict[str, Any]]
     scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
+    #: The citizen the answers are about, and who gave them (the citizen or a guardian).
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"), index=True)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"))
+    #: "citizen", "guardian", "staff" or "preview"
+    answered_by_kind: Mapped[str] = mapped_column(String(20), default="preview")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     definition_version: Mapped[DefinitionVersion] = relationship(lazy="joined")

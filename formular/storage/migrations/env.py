@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from formular.storage import models  # noqa: F401  (registers the tables)
+from formular.storage import schema  # noqa: F401  (registers every table)
 from formular.storage.base import Base
 from formular.storage.db import make_engine
 

@@ -1,0 +1,1 @@
+"""Identities, log-in and permissions. Permissions are checked in one place: :mod:`.permissions`."""

@@ -1,0 +1,105 @@
+"""Permissions named ``scope:resource:action`` and which roles grant them.
+
+Every non-public view names the permission it needs (``formular.web.access.require``); a view
+that acts on one unit's data also names the unit, and staff hold roles per unit, so a sender
+at one clinic cannot see another clinic's send-outs. Citizens' permissions are about their own
+data (and their children's under 13); ownership is checked by the view's loader.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from formular.storage.identity import Role
+
+
+class Permission(enum.StrEnum):
+    DEFINITION_PREVIEW = "staff:definition:preview"
+    DEFINITION_EDIT = "design:definition:edit"
+    SENDOUT_CREATE = "staff:sendout:create"
+    SENDOUT_READ = "staff:sendout:read"
+    SENDOUT_REMIND = "staff:sendout:remind"
+    SENDOUT_CANCEL = "staff:sendout:cancel"
+    SUBMISSION_READ = "staff:submission:read"
+    SUBMISSION_HANDLE = "staff:submission:handle"
+    SUBMISSION_EXPORT = "staff:submission:export"
+    UNIT_MANAGE = "admin:unit:manage"
+    USER_MANAGE = "admin:user:manage"
+    ACCESS_LOG_AUDIT = "audit:accesslog:read"
+    INBOX_READ = "citizen:inbox:read"
+    FORM_ANSWER = "citizen:form:answer"
+    OWN_ACCESS_LOG_READ = "citizen:accesslog:read"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.DESIGNER: frozenset({Permission.DEFINITION_PREVIEW, Permission.DEFINITION_EDIT}),
+    Role.SENDER: frozenset({
+        Permission.DEFINITION_PREVIEW, Permission.SENDOUT_CREATE, Permission.SENDOUT_READ,
+        Permission.SENDOUT_REMIND, Permission.SENDOUT_CANCEL,
+    }),
+    Role.REVIEWER: frozenset({
+        Permission.DEFINITION_PREVIEW, Permission.SENDOUT_READ, Permission.SENDOUT_REMIND,
+        Permission.SUBMISSION_READ, Permission.SUBMISSION_HANDLE, Permission.SUBMISSION_EXPORT,
+    }),
+    # Administrators manage units and users; reading answers needs the reviewer role too
+    # (inner confidentiality: access follows the care task, not the admin title).
+    Role.ADMIN: frozenset({Permission.UNIT_MANAGE, Permission.USER_MANAGE}),
+    Role.AUDITOR: frozenset({Permission.ACCESS_LOG_AUDIT}),
+}
+
+CITIZEN_PERMISSIONS = frozenset({
+    Permission.INBOX_READ, Permission.FORM_ANSWER, Permission.OWN_ACCESS_LOG_READ,
+})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is making a request, resolved once per request from the log-in session."""
+
+    #: "anonymous", "staff" or "citizen"
+    kind: str = "anonymous"
+    staff_user_id: int | None = None
+    citizen_id: int | None = None
+    #: A guardian answering for a child: the child's citizen id.
+    acting_for_id: int | None = None
+    display_name: str = ""
+    #: unit id → roles held there (staff only)
+    units: dict[int, frozenset[Role]] = field(default_factory=dict)
+    login_session_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.kind == "citizen"
+
+    @property
+    def subject_citizen_id(self) -> int | None:
+        """The citizen whose data a citizen session works on (the child when acting for one)."""
+        return self.acting_for_id or self.citizen_id
+
+    def permissions_in(self, unit_id: int) -> frozenset[Permission]:
+        granted: set[Permission] = set()
+        for role in self.units.get(unit_id, frozenset()):
+            granted |= ROLE_PERMISSIONS[role]
+        return frozenset(granted)
+
+    def can(self, permission: Permission, unit_id: int | None = None) -> bool:
+        """Whether the actor holds ``permission`` — in ``unit_id`` if given, else anywhere."""
+        if self.kind == "citizen":
+            return permission in CITIZEN_PERMISSIONS
+        if self.kind != "staff":
+            return False
+        if unit_id is not None:
+            return permission in self.permissions_in(unit_id)
+        return any(permission in self.permissions_in(unit) for unit in self.units)
+
+    def units_with(self, permission: Permission) -> list[int]:
+        """The units where the actor holds ``permission`` (for scoping list queries)."""
+        return sorted(unit for unit in self.units if permission in self.permissions_in(unit))
+
+
+ANONYMOUS = Actor()

@@ -1,0 +1,8 @@
+"""Imports every model module, so the mappers and Alembic see the whole schema."""
+
+from __future__ import annotations
+
+from . import audit, identity, models, sendouts, sessions
+from .base import Base
+
+__all__ = ["Base", "audit", "identity", "models", "sendouts", "sessions"]
