@@ -50,9 +50,9 @@ Normalisations done here around the library (documented where they happen):
    values (they are health data and messages end up in logs).
 
 Known limits of browser parity (outside the table's contract, unreachable from real forms):
-integers beyond ±2**53 produced by arithmetic on integer strings, decimal digits added to
-Unicode after version 14, dictionaries with integer-like keys printed by ``cat``, lone UTF-16
-surrogates, and answer documents nested hundreds of levels deep.
+integer text beyond ±2**53 used in arithmetic (Python computes exactly, a browser cannot),
+decimal digits added to Unicode after version 14, dictionaries with integer-like keys printed
+by ``cat``, lone UTF-16 surrogates, and answer documents nested hundreds of levels deep.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ ALLOWED_OPERATORS: Final[frozenset[str]] = frozenset(
 )  # fmt: skip
 
 #: Deepest nesting of operations and lists (the root is level 1).  The library recurses once
-#: per level with no limit of its own, so the cap is what keeps evaluation off the C stack.
+#: per level with no limit of its own, so this cap is what keeps it far from RecursionError.
 MAX_DEPTH: Final = 20
 #: Most nodes (operations, lists and scalars, counted alike) in one expression.
 MAX_NODES: Final = 500

@@ -19,6 +19,10 @@
  *  - Failures throw LogicError where the server raises LogicError; `holds` turns them into
  *    false, like the server's `holds`.
  *
+ * Known limits (also listed in rules.py; no real form reaches them): integer text beyond
+ * 2**53 used in arithmetic, digits added to Unicode after 14.0, objects with integer-like keys
+ * printed by `cat`, lone UTF-16 surrogates, answers nested hundreds of levels deep.
+ *
  * No dependencies, no build step: import { apply, truthy, holds } from "./rules.js".
  */
 
@@ -184,7 +188,7 @@ function asciiNumberText(s) {
   return out
 }
 
-function parseInt_(s) {
+function pyInt(s) {
   const match = INT_TEXT.exec(asciiNumberText(s))
   if (!match) fail('ValueError: invalid literal for int()')
   const text = match[1].replace(/_/g, '')
@@ -193,7 +197,7 @@ function parseInt_(s) {
   return n === 0 ? 0 : n
 }
 
-function parseFloat_(s) {
+function pyFloat(s) {
   const match = FLOAT_TEXT.exec(asciiNumberText(s))
   if (!match) fail('ValueError: could not convert string to float')
   const text = match[1].replace(/_/g, '').toLowerCase()
@@ -204,12 +208,12 @@ function parseFloat_(s) {
 }
 
 /** The library's to_numeric(): strings to int (or float if they hold a "."), else as is. */
-const toNumeric = (x) => (typeof x === 'string' ? (x.includes('.') ? parseFloat_(x) : parseInt_(x)) : x)
+const toNumeric = (x) => (typeof x === 'string' ? (x.includes('.') ? pyFloat(x) : pyInt(x)) : x)
 
 /** Python float(): null when Python raises TypeError (callers decide), throws on ValueError. */
 function toFloat(x) {
   if (isBool(x) || isNumber(x)) return num(x)
-  if (typeof x === 'string') return num(parseFloat_(x))
+  if (typeof x === 'string') return num(pyFloat(x))
   return null
 }
 
@@ -342,7 +346,7 @@ function getVar(data, path, notFound = null) {
       const items = Array.isArray(value) ? value : Array.from(value)
       let index
       try {
-        index = parseInt_(key)
+        index = pyInt(key)
       } catch {
         return notFound
       }

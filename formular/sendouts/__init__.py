@@ -1,0 +1,1 @@
+"""Send-outs: choosing recipients, creating assignments in bulk, and following them up."""
