@@ -15,7 +15,7 @@ from formular.storage.identity import Citizen, Guardianship, Role, RoleAssignmen
 _counter = itertools.count(1)
 
 
-def test_personnummer(birth: dt.date, serial: int = 238, sex_digit: int | None = None) -> str:
+def fake_personnummer(birth: dt.date, serial: int = 238, sex_digit: int | None = None) -> str:
     """A 12-digit test number: YYYYMMDD + serial (238/239) + sex digit + check digit."""
     digit = next(_counter) % 10 if sex_digit is None else sex_digit
     serial_part = f"{serial:03d}"[:2] + str(digit)
@@ -54,7 +54,7 @@ def staff(session: Session, roles: list[tuple[Unit, Role]], username: str | None
 def citizen(session: Session, birth: dt.date | None = None, **values: Any) -> Citizen:
     birth = birth or dt.date(1975, 5, 5)
     number = next(_counter)
-    row = Citizen(personnummer=values.pop("personnummer", None) or test_personnummer(birth),
+    row = Citizen(personnummer=values.pop("personnummer", None) or fake_personnummer(birth),
                   name=values.pop("name", f"Test Testsson {number}"),
                   email=values.pop("email", f"person{number}@example.org"), **values)
     session.add(row)

@@ -24,7 +24,7 @@ def test_rows_from_text_splits_on_lines_commas_and_spaces() -> None:
 
 
 def test_rows_from_csv_finds_the_personnummer_column() -> None:
-    data = "namn;personnummer\nTolvan;19121212-1212\n\nNisse;19900101-2385\n".encode()
+    data = b"namn;personnummer\nTolvan;19121212-1212\n\nNisse;19900101-2385\n"
     rows = recipients.rows_from_csv(data)
     assert [(r.number, r.text) for r in rows] == [(2, "19121212-1212"), (4, "19900101-2385")]
     bom = "\ufeffpersonnummer\n19121212-1212\n".encode()
@@ -42,7 +42,7 @@ def test_every_row_gets_a_verdict(app) -> None:  # type: ignore[no-untyped-def]
         orphan = factories.citizen(session, dt.date(2021, 6, 1))
         teen = factories.citizen(session, dt.date(2012, 6, 1))
         factories.guardian_of(session, adult, child)
-        unknown = factories.test_personnummer(dt.date(1999, 9, 9))
+        unknown = factories.fake_personnummer(dt.date(1999, 9, 9))
         bad_check = adult.personnummer[:-1] + str((int(adult.personnummer[-1]) + 1) % 10)
         text = "\n".join([adult.personnummer, dead.personnummer, locked.personnummer,
                           hidden.personnummer, child.personnummer, orphan.personnummer,
