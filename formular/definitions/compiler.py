@@ -153,8 +153,8 @@ class CompiledDefinition:
                 if spec is None:
                     continue
                 if spec.group is None:
-                    if (rules.holds(condition, document) and not evaluation.is_hidden(spec.name)
-                            and is_empty(document.get(name))):
+                    if (is_empty(document.get(name)) and not evaluation.is_hidden(spec.name)
+                            and rules.holds(condition, document)):
                         errors.append(FieldError((name,), "required", {}, name,
                                                  spec.page_index))
                     continue
@@ -162,7 +162,7 @@ class CompiledDefinition:
                 for index, row in enumerate(rows if isinstance(rows, list) else []):
                     if not isinstance(row, dict) or evaluation.is_hidden(name, spec.group, index):
                         continue
-                    if rules.holds(condition, {**document, **row}) and is_empty(row.get(name)):
+                    if is_empty(row.get(name)) and rules.holds(condition, {**document, **row}):
                         errors.append(FieldError((spec.group, index, name), "required", {}, name,
                                                  spec.page_index))
         return errors
@@ -229,7 +229,7 @@ def _build(document: Json) -> CompiledDefinition:
             for child in item.children:
                 fields[f"{item.name}/{child.name}"] = child
     require = tuple(
-        (rule["when"], tuple(rule["require"]))
+        (rules.prepare(rule["when"]), tuple(rule["require"]))
         for rule in document.get("rules", []) if "require" in rule
     )
     return CompiledDefinition(

@@ -22,7 +22,8 @@ EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 def is_empty(value: Any) -> bool:
-    return any(value is e or (type(value) is type(e) and value == e) for e in EMPTY)
+    """None, "", [] and {} are no answer (0 and False are answers)."""
+    return value is None or (type(value) in (str, list, dict) and not value)
 
 
 @dataclass(frozen=True)
@@ -78,14 +79,21 @@ class VisibilityPlan:
         self.page_index = page_index
         for rule in document.get("rules", []):
             used = {str(v).split(".")[0] for v in rules.referenced_vars(rule["when"])}
+            when = rules.prepare(rule["when"])
             for target in rule.get("show", []):
-                show.setdefault(target, []).append(rule["when"])
+                show.setdefault(target, []).append(when)
                 depends.setdefault(target, set()).update(used)
             if "skip_to" in rule:
                 start = max((page_of_field.get(u, 0) for u in used), default=0)
                 for index in range(start + 1, page_index[rule["skip_to"]]):
-                    skip.setdefault(index, []).append(rule["when"])
+                    skip.setdefault(index, []).append(when)
                     depends.setdefault(pages[index].id, set()).update(used)
+        #: Calculated items' expressions, checked and normalised once.
+        self.expressions: dict[str, rules.Prepared] = {
+            item.name: rules.prepare(item.raw["expression"])
+            for page in pages for top in page.items() for item in (top, *top.children)
+            if item.type == "calculated"
+        }
         self.root: list[Element] = []
         self.children: dict[str, list[Element]] = {}
         owner: dict[str, str] = {}
@@ -134,7 +142,7 @@ class VisibilityPlan:
             if item is None:
                 continue
             if item.type == "calculated":
-                _calculate(item, data, data)
+                _calculate(item, self.expressions[item.name], data, data)
             elif item.type == "group" and isinstance(data.get(item.name), list):
                 rows = []
                 for index, row in enumerate(data[item.name]):
@@ -159,7 +167,8 @@ class VisibilityPlan:
                 for name in element.fields:
                     kept.pop(name, None)
             elif element.item is not None and element.item.type == "calculated":
-                _calculate(element.item, {**root, **kept}, kept)
+                _calculate(element.item, self.expressions[element.item.name],
+                           {**root, **kept}, kept)
         return kept, frozenset(hidden)
 
     @staticmethod
@@ -173,11 +182,11 @@ class VisibilityPlan:
         return any(rules.holds(c, data) for c in element.skip)
 
 
-def _calculate(item: ItemSpec, scope: Json, target: Json) -> None:
+def _calculate(item: ItemSpec, expression: rules.Prepared, scope: Json, target: Json) -> None:
     """Set a calculated item's value, or drop it when it cannot be computed."""
     target.pop(item.name, None)
     try:
-        value = rules.evaluate(item.raw["expression"], scope)
+        value = rules.evaluate(expression, scope)
     except rules.LogicError:
         return
     if isinstance(value, bool) or not isinstance(value, int | float | str):

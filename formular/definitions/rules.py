@@ -365,22 +365,49 @@ def _any_field(_path: str) -> bool:
     return True
 
 
-def evaluate(expression: Any, data: dict[str, Any]) -> Any:
-    """Evaluate *expression* against *data* (the answers, with dotted paths into nested values).
+class Prepared:
+    """An expression checked and normalised once (at compile time), with the top-level answer
+    names it reads, so evaluating it per request neither re-checks it nor copies answers it
+    never looks at."""
 
-    Raises only :class:`LogicError`: for an expression outside the subset (re-checked here so
-    that a definition stored before a checker change, or a code path that forgot to check,
-    never reaches the library's other operators or its unbounded recursion), and for any
-    failure on this data.  Whole floats are normalised to ints on the way in and out (see the
-    module docstring for why).
+    __slots__ = ("expression", "heads", "problems")
+
+    def __init__(self, expression: Any) -> None:
+        self.problems = check_logic(expression, "", _any_field)
+        self.expression = None if self.problems else _as_json(expression)
+        paths = referenced_vars(expression) if not self.problems else set()
+        #: None means the expression reads the whole document (``{"var": ""}``).
+        self.heads: frozenset[str] | None = (
+            None if "" in paths else frozenset(str(p).split(".")[0] for p in paths))
+
+
+def prepare(expression: Any) -> Prepared:
+    """Check and normalise an expression once; evaluate the result many times."""
+    return expression if isinstance(expression, Prepared) else Prepared(expression)
+
+
+def evaluate(expression: Any, data: dict[str, Any]) -> Any:
+    """Evaluate *expression* (raw or :class:`Prepared`) against *data* (the answers, with
+    dotted paths into nested values).
+
+    Raises only :class:`LogicError`: for an expression outside the subset (re-checked here for
+    raw expressions, so that a definition stored before a checker change, or a code path that
+    forgot to check, never reaches the library's other operators or its unbounded recursion),
+    and for any failure on this data.  Whole floats are normalised to ints on the way in and
+    out (see the module docstring for why).
     """
-    problems = check_logic(expression, "", _any_field)
-    if problems:
+    prepared = prepare(expression)
+    if prepared.problems:
         raise LogicError(
-            "not in the rule language: " + "; ".join(str(p) for p in problems[:3]), problems
+            "not in the rule language: " + "; ".join(str(p) for p in prepared.problems[:3]),
+            prepared.problems,
         )
+    if prepared.heads is None:
+        scope = data
+    else:
+        scope = {head: data[head] for head in prepared.heads if head in data}
     try:
-        return _as_json(jsonLogic(_as_json(expression), _as_json(data)))
+        return _as_json(jsonLogic(prepared.expression, _as_json(scope)))
     except LogicError:
         raise
     except Exception as error:  # the library raises TypeError, ValueError, ZeroDivisionError...

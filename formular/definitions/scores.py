@@ -315,7 +315,7 @@ def compile_scores(definition: Json) -> ScorePlan:
             label=flag["label"],
             severity=flag.get("severity"),
             citizen_visible=bool(flag.get("citizen_visible", False)),
-            when=flag["when"],
+            when=rules.prepare(flag["when"]),
         )
         for flag in definition.get("flags", [])
     ]
@@ -342,7 +342,7 @@ def _compile_score(score: Json, fields: Mapping[str, _Field]) -> _Score:
     for band_set in score.get("band_sets", []):
         bands = tuple(_band(band) for band in band_set["bands"])
         if "when" in band_set:
-            conditional.append(_BandSet(band_set["when"], bands))
+            conditional.append(_BandSet(rules.prepare(band_set["when"]), bands))
         elif fallback is None:
             fallback = bands
     return _Score(
@@ -852,3 +852,21 @@ def _lint_vars(logic: Any, pointer: str, known: Callable[[str], bool]) -> list[P
 
 def _any_var(_var: str) -> bool:
     return True
+
+
+def scoring_to_json(scoring: Scoring) -> dict[str, Any]:
+    """Scores, bands and flags in the shape stored beside a submission (JSON-safe)."""
+    return {
+        "scores": {
+            score_id: {
+                "label": result.label, "value": result.value,
+                "band": None if result.band is None else {
+                    "id": result.band.id, "label": result.band.label,
+                    "severity": result.band.severity},
+                "missing": list(result.missing), "citizen_visible": result.citizen_visible,
+            }
+            for score_id, result in scoring.scores.items()
+        },
+        "flags": [{"id": f.id, "label": f.label, "severity": f.severity,
+                   "citizen_visible": f.citizen_visible} for f in scoring.flags],
+    }

@@ -16,7 +16,7 @@ from wtforms.form import BaseForm
 
 from formular.definitions.service import CompiledDefinition, ItemSpec
 
-from .widgets import widget_for
+from .widgets import labelled_fields, widget_for
 
 _classes: OrderedDict[tuple[str, int, str, type[Form]], type[Form]] = OrderedDict()
 _lock = Lock()
@@ -49,7 +49,7 @@ def form_class(
             return cached
     attrs: dict[str, Any] = {}
     for item in page_items(compiled, page_index, audience):
-        attrs.update(widget_for(item).make_fields(item))
+        attrs.update(labelled_fields(item))
     cls = type(f"Page_{compiled.id}_{page_index}", (base,), attrs)
     with _lock:
         _classes[key] = cls

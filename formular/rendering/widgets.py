@@ -31,6 +31,15 @@ def widget_for(item: ItemSpec) -> type[Widget]:
     return WIDGETS[item.type]
 
 
+def labelled_fields(item: ItemSpec) -> dict[str, Any]:
+    """The item's unbound fields with the item's own label: otherwise WTForms makes (and
+    translates) a default label per field on every request, which the macros never show."""
+    made = widget_for(item).make_fields(item)
+    for unbound in made.values():
+        unbound.kwargs.setdefault("label", item.label)
+    return made
+
+
 def choices(item: ItemSpec) -> list[SelectChoice]:
     return [SelectChoice(str(option["value"]), str(option["label"])) for option in item.options]
 
@@ -422,7 +431,7 @@ class GroupWidget(Widget):
     def make_fields(cls, item: ItemSpec) -> dict[str, Field]:
         row_fields: dict[str, Field] = {}
         for child in item.children:
-            row_fields.update(widget_for(child).make_fields(child))
+            row_fields.update(labelled_fields(child))
         row_form = type(f"Row_{item.name}", (Form,), row_fields)
         return {item.name: fields.FieldList(
             fields.FormField(row_form), min_entries=0,

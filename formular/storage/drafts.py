@@ -48,8 +48,10 @@ def latest_version(session: Session, definition_id: str) -> DefinitionVersion | 
     ).first()
 
 
-def create_draft(session: Session, version: DefinitionVersion) -> Draft:
-    draft = Draft(token=new_token(), definition_version=version, answers={}, page=0, revision=0)
+def create_draft(session: Session, version: DefinitionVersion,
+                 citizen_id: int | None = None) -> Draft:
+    draft = Draft(token=new_token(), definition_version=version, answers={}, page=0, revision=0,
+                  citizen_id=citizen_id)
     session.add(draft)
     session.flush()
     return draft
@@ -81,13 +83,16 @@ def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: 
 
 
 def submit(session: Session, draft: Draft, answers: dict[str, Any],
-           scores: dict[str, Any]) -> Submission:
-    """Store the submission once; a repeated submit returns the stored one."""
+           scores: dict[str, Any], **who: Any) -> Submission:
+    """Store the submission once; a repeated submit returns the stored one.
+
+    :param who: ``citizen_id``, ``answered_by_id`` and ``answered_by_kind`` of the submission.
+    """
     existing = session.scalars(select(Submission).where(Submission.draft_id == draft.id)).first()
     if existing is not None:
         return existing
     submission = Submission(draft_id=draft.id, definition_version_id=draft.definition_version_id,
-                            answers=answers, scores=scores,
+                            answers=answers, scores=scores, **who,
                             receipt=secrets.token_hex(4).upper() + "-" + secrets.token_hex(2)
                             .upper())
     try:

@@ -9,7 +9,7 @@ shown on the same page before moving on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, abort, jsonify, redirect, render_template, request
@@ -17,14 +17,22 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 
+from formular.definitions.scores import scoring_to_json
 from formular.definitions.service import (
     CompiledDefinition,
+    Evaluation,
     FieldError,
     Subject,
     answers_too_large,
     compile_cached,
 )
-from formular.rendering.forms import form_class, owned_names, page_answers, prefill
+from formular.rendering.forms import (
+    form_class,
+    owned_names,
+    page_answers,
+    page_items,
+    prefill,
+)
 from formular.rendering.page import build_page, build_review, client_plan
 from formular.storage import drafts
 from formular.storage.db import db
@@ -42,6 +50,21 @@ class PageForm(FlaskForm):
         pass
 
 
+class FillHooks:
+    """What the surrounding service does when a draft is saved or submitted (the send-out
+    workflow moves the assignment on; the preview does nothing)."""
+
+    def saved(self) -> None:
+        """Called after a page's answers were stored, in the same transaction."""
+
+    def submitted(self, submission: Any) -> None:
+        """Called after the submission was stored, in the same transaction."""
+
+    def submission_fields(self) -> dict[str, Any]:
+        """Who the answers are about and who gave them, stored with the submission."""
+        return {}
+
+
 @dataclass
 class Filler:
     """One person filling one draft, with the urls of the surrounding blueprint."""
@@ -51,6 +74,9 @@ class Filler:
     subject: Subject
     #: endpoint names: page (token, page), review (token), submit (token), receipt (token)
     endpoints: dict[str, str]
+    hooks: FillHooks = field(default_factory=FillHooks)
+    #: URL values shared by every endpoint (the draft token, or an assignment token).
+    url_values: dict[str, Any] | None = None
 
     @property
     def compiled(self) -> CompiledDefinition:
@@ -60,13 +86,12 @@ class Filler:
     def url(self, name: str, **values: Any) -> str:
         from flask import url_for
 
-        return url_for(self.endpoints[name], token=self.draft.token, **values)
+        return url_for(self.endpoints[name], **(self.url_values or {"token": self.draft.token}),
+                       **values)
 
-    def visible_pages(self, answers: dict[str, Any]) -> list[int]:
+    def visible_pages(self, evaluation: Evaluation) -> list[int]:
+        """Pages shown for these answers: not skipped or hidden, and with something to fill."""
         compiled = self.compiled
-        evaluation = compiled.evaluate(answers, self.audience)
-        from formular.rendering.forms import page_items
-
         return [
             page.index for page in compiled.pages
             if page.index not in evaluation.hidden_pages
@@ -80,7 +105,8 @@ class Filler:
         compiled = self.compiled
         if not 0 <= page_index < len(compiled.pages):
             abort(404)
-        visible = self.visible_pages(self.draft.answers)
+        evaluation = compiled.evaluate(self.draft.answers, self.audience)
+        visible = self.visible_pages(evaluation)
         if page_index not in visible:
             later = [p for p in visible if p > page_index] or visible[-1:] or [0]
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
@@ -91,7 +117,7 @@ class Filler:
         if check:
             errors = list(compiled.validate(self.draft.answers, audience=self.audience,
                                             subject=self.subject, pages={page_index}).errors)
-        return self._render(form, page_index, errors, self.draft.answers)
+        return self._render(form, page_index, errors, evaluation)
 
     def post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
         compiled = self.compiled
@@ -123,6 +149,7 @@ class Filler:
         try:
             drafts.save_answers(db.session(), self.draft, validation.answers, page_index,
                                 based_on)
+            self.hooks.saved()
             db.session.commit()
         except drafts.StaleDraft:
             db.session.rollback()
@@ -131,14 +158,15 @@ class Filler:
             if action == "autosave":
                 return jsonify(error=_("These answers were changed in another window. "
                                        "Reload the page to see the latest version.")), 409
-            return self._render(form, page_index, errors, merged,
-                                notice=_("These answers were changed in another window or on "
-                                         "another device, so nothing was saved. Check the "
-                                         "answers below and save again to keep them."),
+            notice = _("These answers were changed in another window or on another device, "
+                       "so nothing was saved. Check the answers below and save again to keep "
+                       "them.")
+            return self._render(form, page_index, errors,
+                                compiled.evaluate(merged, self.audience), notice=notice,
                                 status=409)
         if action == "autosave":
             return jsonify(revision=self.draft.revision)
-        visible = self.visible_pages(validation.answers)
+        visible = self.visible_pages(validation.evaluation)
         appeared = [
             item.name for item in compiled.pages[page_index].items()
             if before.is_hidden(item.name) and not validation.evaluation.is_hidden(item.name)
@@ -147,7 +175,7 @@ class Filler:
             form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
                                                    validation.answers))
             notice = _("Your answers have been saved.") if action == "save" else None
-            return self._render(form, page_index, [], validation.answers, notice=notice)
+            return self._render(form, page_index, [], validation.evaluation, notice=notice)
         if action == "back":
             earlier = [p for p in visible if p < page_index]
             return redirect(self.url("page", page=earlier[-1]) if earlier  # type: ignore
@@ -157,22 +185,21 @@ class Filler:
             # complaining about them.
             shown = [e for e in errors if e.name not in appeared
                      and (len(e.path) < 3 or str(e.path[0]) not in appeared)]
-            return self._render(form, page_index, shown, validation.answers,
+            return self._render(form, page_index, shown, validation.evaluation,
                                 notice=_("Your answers led to more questions on this page."))
         if errors:
-            return self._render(form, page_index, errors, validation.answers)
+            return self._render(form, page_index, errors, validation.evaluation)
         later = [p for p in visible if p > page_index]
         if later:
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
         return redirect(self.url("review"))  # type: ignore[return-value]
 
     def _render(self, form: FlaskForm, page_index: int, errors: list[FieldError],
-                answers: dict[str, Any], notice: str | None = None, status: int = 200
+                evaluation: Evaluation, notice: str | None = None, status: int = 200
                 ) -> tuple[str, int] | str:
-        """Draw a page whose visibility follows ``answers`` (saved, or just posted)."""
+        """Draw a page whose visibility follows ``evaluation`` (of saved or posted answers)."""
         compiled = self.compiled
-        evaluation = compiled.evaluate(answers, self.audience)
-        visible = self.visible_pages(answers)
+        visible = self.visible_pages(evaluation)
         view = build_page(compiled, page_index, self.audience, form, evaluation, errors,
                           describe, visible)
         earlier = [p for p in visible if p < page_index]
@@ -202,8 +229,6 @@ class Filler:
 
     def _take_uploads(self, page_index: int, answers: dict[str, Any]) -> list[FieldError]:
         """Store new files of the page's file items; keep the ones the filler kept."""
-        from formular.rendering.forms import page_items
-
         errors: list[FieldError] = []
         session = db.session()
         stored = {u.token: u for u in drafts.uploads_of(session, self.draft)}
@@ -261,7 +286,9 @@ class Filler:
         if validation.errors and self.draft.submitted_at is None:
             return redirect(self.url("review"))  # type: ignore[return-value]
         session = db.session()
-        drafts.submit(session, self.draft, validation.answers, scores_as_json(validation))
+        submission = drafts.submit(session, self.draft, validation.answers,
+                                   scores_as_json(validation), **self.hooks.submission_fields())
+        self.hooks.submitted(submission)
         session.commit()
         return redirect(self.url("receipt"))  # type: ignore[return-value]
 
@@ -273,18 +300,4 @@ def _as_answer(upload: Any) -> dict[str, Any]:
 
 def scores_as_json(validation: Any) -> dict[str, Any]:
     """Scores, bands and flags in the shape stored beside a submission."""
-    scoring = validation.scoring
-    return {
-        "scores": {
-            score_id: {
-                "label": result.label, "value": result.value,
-                "band": None if result.band is None else {
-                    "id": result.band.id, "label": result.band.label,
-                    "severity": result.band.severity},
-                "missing": list(result.missing), "citizen_visible": result.citizen_visible,
-            }
-            for score_id, result in scoring.scores.items()
-        },
-        "flags": [{"id": f.id, "label": f.label, "severity": f.severity,
-                   "citizen_visible": f.citizen_visible} for f in scoring.flags],
-    }
+    return scoring_to_json(validation.scoring)

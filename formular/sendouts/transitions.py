@@ -1,0 +1,179 @@
+"""Moving assignments through the send-out workflow and persisting what the engine decided.
+
+The engine (``formular.workflow``) is pure: given a state, an event and a context it says
+whether the transition is allowed, where it leads and which actions follow. This module is
+the service around it: it stores the new state and a history row, and performs the actions
+(inbox messages, e-mails without health data, handled-by stamps) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formular.auth.permissions import Actor
+from formular.definitions.service import compile_cached
+from formular.storage.identity import Citizen, Unit
+from formular.storage.models import Submission
+from formular.storage.sendouts import (
+    Assignment,
+    AssignmentEvent,
+    InboxMessage,
+    Notification,
+    SendOut,
+)
+from formular.workflow import service as workflow
+
+WORKFLOW = "send-out"
+#: States in the order follow-up lists them.
+STATE_ORDER = ["scheduled", "sent", "opened", "in-progress", "answered", "handled", "expired",
+               "cancelled", "failed"]
+OPEN_STATES = ("sent", "opened", "in-progress")
+
+
+@dataclass(frozen=True)
+class Result:
+    ok: bool
+    reason: str | None = None
+    target: str | None = None
+
+
+def _context(assignment: Assignment, actor: Actor, now: dt.datetime,
+             data: dict[str, Any] | None) -> Any:
+    send_out = assignment.send_out
+    if actor.is_staff:
+        permissions = {str(p) for p in actor.permissions_in(send_out.unit_id)}
+    elif actor.is_citizen:
+        permissions = {"citizen:form:answer"}
+    else:
+        permissions = {"system"}
+    return workflow.Context(
+        actor_kind=actor.kind if actor.kind != "anonymous" else "system",
+        permissions=frozenset(permissions | ({"system"} if actor.kind == "anonymous" else set())),
+        data=data or {},
+        now=now,
+        settings={"reminder_days_before": list(send_out.reminder_days_before or [])},
+    )
+
+
+def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
+         now: dt.datetime, data: dict[str, Any] | None = None) -> Result:
+    """Apply ``event`` to an assignment if the workflow allows it; nothing is written if not."""
+    definition = workflow.load_builtin(WORKFLOW)
+    outcome = workflow.fire(definition, assignment.state, event,
+                            _context(assignment, actor, now, data))
+    if not outcome.ok:
+        return Result(False, outcome.reason)
+    source = assignment.state
+    assignment.state = outcome.target
+    if outcome.target != source:
+        assignment.state_changed_at = now
+    session.add(AssignmentEvent(
+        assignment_id=assignment.id, at=now, event=event, from_state=source,
+        to_state=outcome.target, actor_kind=_actor_kind(actor),
+        actor_id=actor.staff_user_id if actor.is_staff else actor.citizen_id,
+        data={k: v for k, v in (data or {}).items() if k in ("note", "answered_by")}))
+    for action in outcome.actions:
+        _perform(session, action, assignment, actor, now)
+    session.flush()
+    return Result(True, None, outcome.target)
+
+
+def _actor_kind(actor: Actor) -> str:
+    if actor.is_citizen:
+        return "guardian" if actor.acting_for_id else "citizen"
+    return actor.kind if actor.kind in ("staff",) else "system"
+
+
+def _perform(session: Session, action: str, assignment: Assignment, actor: Actor,
+             now: dt.datetime) -> None:
+    send_out = assignment.send_out
+    if action == "notify_citizen":
+        assignment.reminders_sent += 1
+        assignment.last_reminded_at = now
+        session.add(InboxMessage(
+            citizen_id=assignment.citizen_id, unit_id=send_out.unit_id,
+            assignment_id=assignment.id, subject=_("Reminder: %(subject)s",
+                                                   subject=send_out.message_subject),
+            body=send_out.message_body, visible_from=now, created_at=now))
+        citizen = session.get(Citizen, assignment.citizen_id)
+        if citizen is not None and citizen.email and not citizen.protected_identity:
+            unit = session.get(Unit, send_out.unit_id)
+            name = unit.name if unit else ""
+            session.add(Notification(
+                to_address=citizen.email,
+                subject=f"Påminnelse från {name} / Reminder from {name}",
+                body=("Du har ett formulär som väntar på svar. Logga in för att läsa det.\n\n"
+                      "A form is waiting for your answer. Log in to read it.\n")))
+    elif action == "notify_staff" and send_out.notify_staff_on_answer:
+        if send_out.created_by and send_out.created_by.email:
+            session.add(Notification(
+                to_address=send_out.created_by.email,
+                subject="Formulär: ett svar har kommit in / an answer has arrived",
+                body=f"Utskick {send_out.id}: ett nytt svar. / Send-out {send_out.id}: "
+                     "a new answer.\n"))
+    elif action == "mark_handled":
+        assignment.handled_by_id = actor.staff_user_id
+        assignment.handled_at = now
+
+
+def remind_unanswered(session: Session, send_out: SendOut, actor: Actor,
+                      now: dt.datetime) -> int:
+    rows = session.scalars(select(Assignment).where(
+        Assignment.send_out_id == send_out.id, Assignment.state.in_(OPEN_STATES))).all()
+    return sum(1 for row in rows if fire(session, row, "remind", actor, now).ok)
+
+
+def cancel_send_out(session: Session, send_out: SendOut, actor: Actor, now: dt.datetime) -> int:
+    rows = session.scalars(select(Assignment).where(
+        Assignment.send_out_id == send_out.id,
+        Assignment.state.in_(("scheduled", *OPEN_STATES)))).all()
+    cancelled = sum(1 for row in rows if fire(session, row, "cancel", actor, now).ok)
+    send_out.status = "cancelled"
+    return cancelled
+
+
+@dataclass(frozen=True)
+class Review:
+    pages: list[Any]
+    scores: dict[str, Any]
+    flags: list[Any]
+    compiled: Any
+
+
+def review_of(submission: Submission) -> Review:
+    """A submission laid out like its form version (hidden items omitted), scores on top."""
+    from formular.rendering.page import build_review
+
+    version = submission.definition_version
+    compiled = compile_cached(version.document, key=version.cache_key)
+    evaluation = compiled.evaluate(submission.answers, "staff")
+    return Review(build_review(compiled, "staff", evaluation),
+                  submission.scores.get("scores", {}), submission.scores.get("flags", []),
+                  compiled)
+
+
+def event_done_text(event: str) -> str:
+    return str({
+        "remind": _("A reminder was sent."),
+        "cancel": _("The form was withdrawn."),
+        "handle": _("Marked as handled."),
+    }.get(event, _("Done.")))
+
+
+def refusal_text(reason: str | None) -> str:
+    return str({
+        "forbidden": _("You may not do that."),
+        "no-transition": _("That cannot be done in the form's current state."),
+    }.get(reason or "", _("That cannot be done now.")))
+
+
+def first_unanswered(session: Session, citizen_id: int) -> Assignment | None:
+    return session.scalars(select(Assignment).where(
+        Assignment.citizen_id == citizen_id, Assignment.state.in_(OPEN_STATES))
+        .order_by(Assignment.created_at)).first()
