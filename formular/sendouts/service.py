@@ -133,8 +133,20 @@ def release_due(session: Session, now: dt.datetime) -> int:
     return len(due)
 
 
+def _release_target(now: dt.datetime, eligibility: dict[str, Any] | None) -> str:
+    """Where the workflow takes a scheduled assignment on ``send``, asked once per send-out
+    (the recipients' eligibility was checked row by row when they were chosen)."""
+    from formular.workflow import service as workflow
+
+    outcome = workflow.fire(workflow.load_builtin("send-out"), "scheduled", "send",
+                            workflow.Context(actor_kind="system", now=now))
+    if not outcome.ok or outcome.target is None:
+        raise SendOutError(f"the send-out workflow refuses to send: {outcome.reason}")
+    return outcome.target
+
+
 def _release(session: Session, send_out: SendOut, now: dt.datetime) -> None:
-    target = "sent"
+    target = _release_target(now, None)
     scheduled = and_(Assignment.send_out_id == send_out.id, Assignment.state == "scheduled")
     session.execute(insert(AssignmentEvent).from_select(
         ["assignment_id", "at", "event", "from_state", "to_state", "actor_kind", "data"],

@@ -54,11 +54,25 @@ def _context(assignment: Assignment, actor: Actor, now: dt.datetime,
         permissions = {"system"}
     return workflow.Context(
         actor_kind=actor.kind if actor.kind != "anonymous" else "system",
-        permissions=frozenset(permissions | ({"system"} if actor.kind == "anonymous" else set())),
+        permissions=frozenset(permissions),
         data=data or {},
         now=now,
-        settings={"reminder_days_before": list(send_out.reminder_days_before or [])},
+        assignment={
+            "expires_at": _iso(send_out.expires_at),
+            "deadline_at": _iso(send_out.deadline_at),
+            "last_reminded_at": _iso(assignment.last_reminded_at),
+        },
+        settings={"reminder_days_before": list(send_out.reminder_days_before or []),
+                  "notify_staff_on_answer": send_out.notify_staff_on_answer},
     )
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.isoformat()
 
 
 def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
@@ -70,18 +84,19 @@ def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
     if not outcome.ok:
         return Result(False, outcome.reason)
     source = assignment.state
-    assignment.state = outcome.target
-    if outcome.target != source:
+    target = outcome.target or source
+    assignment.state = target
+    if target != source:
         assignment.state_changed_at = now
     session.add(AssignmentEvent(
         assignment_id=assignment.id, at=now, event=event, from_state=source,
-        to_state=outcome.target, actor_kind=_actor_kind(actor),
+        to_state=target, actor_kind=_actor_kind(actor),
         actor_id=actor.staff_user_id if actor.is_staff else actor.citizen_id,
         data={k: v for k, v in (data or {}).items() if k in ("note", "answered_by")}))
     for action in outcome.actions:
         _perform(session, action, assignment, actor, now)
     session.flush()
-    return Result(True, None, outcome.target)
+    return Result(True, None, target)
 
 
 def _actor_kind(actor: Actor) -> str:

@@ -106,7 +106,8 @@ class AssignmentHooks(FillHooks):
             return
         session.refresh(self.assignment)
         transitions.fire(session, self.assignment, "submit", self.actor, utcnow(),
-                         {"answered_by": "guardian" if self.actor.acting_for_id else "citizen"})
+                         {"answered_by": "guardian" if self.actor.acting_for_id else "citizen",
+                          "answers_valid": True})
 
 
 def _filler(token: str, *, for_receipt: bool = False) -> Filler:
