@@ -30,5 +30,6 @@ class Base(DeclarativeBase):
     type_annotation_map: dict[Any, Any] = {
         dict[str, Any]: JsonDocument,
         list[int]: JsonDocument,
+        list[str]: JsonDocument,
         dt.datetime: DateTime(timezone=True),
     }

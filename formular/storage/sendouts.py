@@ -48,6 +48,9 @@ class SendOut(Base):
     notify_staff_on_answer: Mapped[bool] = mapped_column(default=False)
     #: draft → queued → sending → sent, or cancelled / failed.
     status: Mapped[str] = mapped_column(String(20), default="queued")
+    #: Keys of the workflow timers already fired for this send-out ("reminder:-P3D", …); the
+    #: send-out workflow's timers hang on the send-out's own times, so they fire per send-out.
+    timers_fired: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
     total: Mapped[int] = mapped_column(default=0)
     processed: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -6,13 +6,16 @@ when the visitor's language is not offered; then Accept-Language as a first gues
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel
 
 babel = Babel()
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # Jobs (reminders, exports) write in the platform's default language.
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     offered: list[str] = g.get("offered_languages") or current_app.config["LANGUAGES"]
     chosen = session.get("lang")
     if chosen in offered:

@@ -103,3 +103,43 @@ def test_bulk_insert_and_release(app) -> None:  # type: ignore[no-untyped-def]
         session.commit()
         service.insert_assignments(db.session, job.id, now=now, batch_size=10)
         assert service.counts_by_state(db.session(), send_out.id) == {"sent": 23}
+
+
+def test_timers_remind_before_the_deadline_and_expire(app) -> None:  # type: ignore[no-untyped-def]
+    from formular.sendouts import timers
+
+    with app.app_context():
+        session = db.session()
+        clinic = factories.unit(session)
+        sender = factories.staff(session, [(clinic, Role.SENDER)])
+        people = [factories.citizen(session, dt.date(1980, 2, 1 + i)) for i in range(3)]
+        version = session.scalars(select(DefinitionVersion)
+                                  .where(DefinitionVersion.definition_id == "gad-7")).one()
+        verdicts = recipients.check_rows(
+            session, recipients.rows_from_text(" ".join(p.personnummer for p in people)), TODAY)
+        actor = Actor(kind="staff", staff_user_id=sender.id,
+                      units={clinic.id: frozenset({Role.SENDER})})
+        start = dt.datetime(2026, 11, 1, 8, tzinfo=dt.UTC)
+        send_out, job = service.create_send_out(
+            session, actor, unit_id=clinic.id, version=version, verdicts=verdicts,
+            scheduled_at=start, deadline_at=start + dt.timedelta(days=10),
+            expires_at=start + dt.timedelta(days=20), reminder_days_before=[3, 1],
+            subject="GAD-7", body="Svara gärna.")
+        session.commit()
+        service.insert_assignments(db.session, job.id, now=start)
+        session = db.session()
+        answered = session.scalars(select(Assignment).where(
+            Assignment.send_out_id == send_out.id, Assignment.citizen_id == people[0].id)).one()
+        answered.state = "answered"
+        session.commit()
+        # Six days in: nothing due yet.
+        assert timers.tick(session, start + dt.timedelta(days=6)) == 0
+        # Seven days in: the 3-day reminder fires once for the two unanswered, never twice.
+        assert timers.tick(session, start + dt.timedelta(days=7, hours=1)) == 2
+        assert timers.tick(session, start + dt.timedelta(days=7, hours=2)) == 0
+        reminded = session.scalars(select(Assignment).where(
+            Assignment.send_out_id == send_out.id, Assignment.reminders_sent > 0)).all()
+        assert {a.citizen_id for a in reminded} == {people[1].id, people[2].id}
+        # Past expiry: the unanswered expire, the answered one stays answered.
+        timers.tick(session, start + dt.timedelta(days=21))
+        assert service.counts_by_state(session, send_out.id) == {"answered": 1, "expired": 2}
