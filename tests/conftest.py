@@ -88,7 +88,13 @@ class FormDriver:
 
     def __init__(self, client: FlaskClient, design: str, audience: str = "citizen",
                  **subject: Any) -> None:
+        from tests.auth.support import cookie_name, log_in_as_staff
+
         self.client = client
+        app = client.application
+        if client.get_cookie(cookie_name(app), domain=app.config.get("SERVER_NAME") or
+                             "localhost") is None:
+            log_in_as_staff(client, app)
         page = client.get("/preview/")
         token = csrf_token(page.get_data(as_text=True))
         response = client.post(f"/preview/{design}/start",

@@ -103,3 +103,17 @@ class Actor:
 
 
 ANONYMOUS = Actor()
+
+
+# -- helpers (added with log-in; the names and grants above are the contract) ------------------
+
+
+def scope_of(permission: Permission) -> str:
+    """The ``scope`` part of ``scope:resource:action``: who the permission is for."""
+    return permission.value.split(":", 1)[0]
+
+
+def is_citizen_permission(permission: Permission) -> bool:
+    """Whether the permission belongs to the citizen side (its log-in is e-legitimation, not
+    the staff log-in): decides where an anonymous visitor is sent to log in."""
+    return scope_of(permission) == "citizen"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
 
 from . import rules
@@ -190,11 +190,11 @@ def check(document: Any) -> list[Problem]:
     if not isinstance(document, dict):
         return [Problem("", "type", "a definition is a JSON object")]
     problems = [
-        Problem(pointer_join(*error.absolute_path), str(error.validator), error.message)
-        for error in definition_validator().iter_errors(document)
+        Problem(pointer_join(*error.absolute_path), str(error.validator), _short(error.message))
+        for error in map(_most_specific_error, definition_validator().iter_errors(document))
     ]
     if problems:
-        return _most_specific(problems)
+        return sorted(set(problems), key=lambda p: (p.pointer, p.keyword, p.message))
     problems = lint(document) + lint_scores(document)
     if problems:
         return problems
@@ -203,9 +203,25 @@ def check(document: Any) -> list[Problem]:
     return run_test_cases(_build(document))
 
 
-def _most_specific(problems: list[Problem]) -> list[Problem]:
-    """Drop the vague ``allOf``/``oneOf`` summaries that restate deeper errors."""
-    return sorted(set(problems), key=lambda p: (p.pointer, p.keyword, p.message))
+#: Problem messages longer than this are cut: jsonschema quotes the offending value, which may
+#: be a 5 MB help text.
+MAX_MESSAGE = 300
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
+
+
+def _most_specific_error(error: ValidationError) -> ValidationError:
+    """Replace a vague ``oneOf``/``anyOf`` summary ("is not valid under any of the given
+    schemas") by the most relevant error of its branches (e.g. "is too long"), as jsonschema's
+    ``best_match`` chooses it."""
+    while error.context:
+        deeper = best_match(error.context)
+        if deeper is None:
+            break
+        error = deeper
+    return error
 
 
 def compile_definition(document: Any) -> CompiledDefinition:

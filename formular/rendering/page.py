@@ -79,8 +79,8 @@ class SectionView:
 class PageView:
     page: PageSpec
     sections: list[SectionView]
-    #: (field id, message) in page order, for the error summary at the top.
-    summary: list[tuple[str, str]]
+    #: (field id, question label, message) in page order, for the error summary at the top.
+    summary: list[tuple[str, str, str]]
     number: int
     total: int
 
@@ -114,17 +114,18 @@ def build_page(
             sections.append(SectionView(section.id, section.title, section.help,
                                         section.id in evaluation.hidden, views))
     summary = [
-        (message_id, message)
+        entry
         for section_view in sections if not section_view.hidden
         for view in section_view.fields if not view.hidden
-        for message_id, message in _messages(view)
+        for entry in _messages(view)
     ]
     number = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
     return PageView(page, sections, summary, number, len(visible_pages))
 
 
-def _messages(view: FieldView) -> list[tuple[str, str]]:
-    found = [(view.id, message) for message in view.errors]
+def _messages(view: FieldView) -> list[tuple[str, str, str]]:
+    """(field id, question, message): the summary must say which question is wrong."""
+    found = [(view.id, view.label, message) for message in view.errors]
     for row in view.rows:
         found += _messages(row)
     for repetition in view.repetitions:
@@ -156,7 +157,7 @@ def _field_view(
     fields = form._fields if hasattr(form, "_fields") else {}
     bound = fields.get(item.name)
     if bound is not None and item.type not in ("group", "file"):
-        view.errors = [str(e) for e in bound.errors if isinstance(e, str)] + view.errors
+        # WTForms' own coercion messages are replaced by ours (see filling._coercion_errors).
         view.text = bound._value() if hasattr(bound, "_value") else ""
         data = bound.data
         if isinstance(data, list):
@@ -173,7 +174,7 @@ def _field_view(
             row_field = fields.get(row.name)
             chosen = () if row_field is None or row_field.data is None else (
                 _as_text(row_field.data),)
-            row_errors = [str(e) for e in (row_field.errors if row_field else [])]
+            row_errors: list[str] = []
             view.rows.append(FieldView(
                 item=item, id=f"f-{row.name}", input_name=f"{prefix}{row.name}",
                 macro="radio", widget=widget, label=row.label, required=row.required,
@@ -185,8 +186,6 @@ def _field_view(
     elif item.type == "file":
         files = evaluation.answers.get(item.name)
         view.files = [f for f in files if isinstance(f, dict)] if isinstance(files, list) else []
-        if bound is not None:
-            view.errors = [str(e) for e in bound.errors if isinstance(e, str)] + view.errors
     elif item.type == "group" and bound is not None:
         for index, entry in enumerate(bound.entries):
             row_form = entry.form
@@ -223,8 +222,11 @@ class ReviewEntry:
     answer: str
     field_id: str
     missing: bool
-    #: The item type, so the template can word yes/no answers in the page's language.
+    #: The item type, so the template can word yes/no answers and numbers in the page's
+    #: language.
     kind: str = ""
+    #: The stored value (numbers are formatted by the template for the page's locale).
+    value: Any = None
 
 
 def build_review(compiled: CompiledDefinition, audience: str, evaluation: Evaluation
@@ -249,9 +251,10 @@ def _review_entries(page: PageSpec, item: ItemSpec, evaluation: Evaluation
     answers = evaluation.answers
     widget = widget_for(item)
     if item.type == "matrix":
-        return [ReviewEntry(page, f"{item.label}: {row.label}",
+        return [ReviewEntry(page, row.label,
                             widget.display(item, answers.get(row.name)), f"f-{row.name}",
-                            answers.get(row.name) is None, item.type) for row in item.rows]
+                            answers.get(row.name) is None, item.type, answers.get(row.name))
+                for row in item.rows]
     if item.type == "group":
         entries = []
         rows = answers.get(item.name)
@@ -263,44 +266,58 @@ def _review_entries(page: PageSpec, item: ItemSpec, evaluation: Evaluation
                 entries.append(ReviewEntry(
                     page, f"{item.label} {index + 1}: {child.label}",
                     widget_for(child).display(child, value),
-                    f"f-{item.name}-{index}-{child.name}", value is None, child.type))
+                    f"f-{item.name}-{index}-{child.name}", value is None, child.type, value))
         return entries
     value = answers.get(item.name)
     return [ReviewEntry(page, item.label, widget.display(item, value), f"f-{item.name}",
-                        value is None, item.type)]
+                        value is None, item.type, value)]
 
 
 def client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:
-    """What the browser needs to show/hide and calculate at once: the same rules as data."""
+    """What the browser needs to show/hide and calculate at once: the same rules as data,
+    limited to what this audience may see (a citizen's page never names staff-only items)."""
     document = compiled.document
+    allowed = {item.name for item in _all_items(compiled, audience)}
+    allowed |= {row.name for item in _all_items(compiled, audience) for row in item.rows}
+    containers = {page.id for page in compiled.pages
+                  if not (audience == "citizen" and page.audience == "staff")}
+    containers |= {section.id for page in compiled.pages for section in page.sections
+                   if not (audience == "citizen" and "staff" in (page.audience,
+                                                                  section.audience))}
     fields: dict[str, str] = {}
     values: dict[str, list[Any]] = {}
     for name, spec in compiled.fields.items():
         short = name.rsplit("/", 1)[-1]
+        if short not in allowed:
+            continue
         fields[short] = spec.type
         if spec.options:
             values[short] = [option["value"] for option in spec.options]
     return {
         "rules": [
-            {"when": rule["when"], "show": rule["show"]}
-            for rule in document.get("rules", []) if "show" in rule
+            {"when": rule["when"],
+             "show": [t for t in rule["show"] if t in allowed or t in containers]}
+            for rule in document.get("rules", [])
+            if "show" in rule and any(t in allowed or t in containers for t in rule["show"])
         ],
         "calculations": [
             {"name": spec.name, "expression": spec.raw["expression"],
              "decimals": spec.raw.get("decimals", 1), "group": spec.group}
-            for spec in _all_items(compiled) if spec.type == "calculated"
+            for spec in _all_items(compiled, audience) if spec.type == "calculated"
         ],
         "fields": fields,
         "values": values,
         "groups": {spec.name: [c.name for c in spec.children]
-                   for spec in _all_items(compiled) if spec.type == "group"},
+                   for spec in _all_items(compiled, audience) if spec.type == "group"},
     }
 
 
-def _all_items(compiled: CompiledDefinition) -> list[ItemSpec]:
+def _all_items(compiled: CompiledDefinition, audience: str = "staff") -> list[ItemSpec]:
+    """Every item (group children included) this audience may see."""
     items = []
     for page in compiled.pages:
-        for item in page.items():
+        for item in page_items(compiled, page.index, audience):
             items.append(item)
-            items.extend(item.children)
+            items.extend(child for child in item.children
+                         if not (audience == "citizen" and child.audience == "staff"))
     return items

@@ -98,8 +98,12 @@ class Widget:
         return "" if value is None else str(value)
 
 
+_CONTROL = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13)) | {127: None}
+
+
 def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    """Trim, and drop control characters (a NUL cannot even be stored in PostgreSQL JSONB)."""
+    return value.translate(_CONTROL).strip() if isinstance(value, str) else value
 
 
 @register
@@ -154,6 +158,25 @@ class PersonnummerWidget(Widget):
             return {item.name: value}
 
 
+class BlankIsNoAnswer:
+    """Mixin: an empty input is "no answer" (None), not a coercion error. Whether an answer
+    is required is the schema's call, made with visibility in mind."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or str(valuelist[0]).strip() == "":
+            self.data = None
+            return
+        super().process_formdata([str(valuelist[0]).strip()])  # type: ignore[misc]
+
+
+class OptionalIntegerField(BlankIsNoAnswer, fields.IntegerField):
+    pass
+
+
+class OptionalDateField(BlankIsNoAnswer, fields.DateField):
+    pass
+
+
 @register
 class IntegerWidget(Widget):
     item_types = ("integer",)
@@ -161,7 +184,7 @@ class IntegerWidget(Widget):
 
     @classmethod
     def make_fields(cls, item: ItemSpec) -> dict[str, Field]:
-        return {item.name: fields.IntegerField()}
+        return {item.name: OptionalIntegerField()}
 
 
 class LocaleDecimalField(fields.DecimalField):
@@ -208,7 +231,7 @@ class DateWidget(Widget):
 
     @classmethod
     def make_fields(cls, item: ItemSpec) -> dict[str, Field]:
-        return {item.name: fields.DateField(format="%Y-%m-%d")}
+        return {item.name: OptionalDateField(format="%Y-%m-%d")}
 
     @classmethod
     def answer(cls, item: ItemSpec, form: BaseForm) -> dict[str, Any]:

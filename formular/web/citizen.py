@@ -14,6 +14,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request
 from sqlalchemy import CursorResult, select, update
 from werkzeug.wrappers import Response
 
+from formular.auth.clock import swedish_today
 from formular.auth.permissions import Actor, Permission
 from formular.definitions.service import Subject, compile_cached
 from formular.sendouts import transitions
@@ -117,7 +118,7 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     if assignment is None:
         abort(404)
     citizen = session.get(Citizen, assignment.citizen_id)
-    today = dt.date.today()
+    today = swedish_today(utcnow())
     if citizen is None or not may_answer(actor, citizen, today):
         abort(404)
     if assignment.state in ("scheduled", "cancelled", "failed"):

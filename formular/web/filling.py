@@ -90,12 +90,14 @@ class Filler:
                        **values)
 
     def visible_pages(self, evaluation: Evaluation) -> list[int]:
-        """Pages shown for these answers: not skipped or hidden, and with something to fill."""
+        """Pages shown for these answers: not skipped or hidden, and with at least one item
+        that is visible to this filler (a page whose every question is hidden is skipped)."""
         compiled = self.compiled
         return [
             page.index for page in compiled.pages
             if page.index not in evaluation.hidden_pages
-            and page_items(compiled, page.index, self.audience)
+            and any(not evaluation.is_hidden(item.name)
+                    for item in page_items(compiled, page.index, self.audience))
         ]
 
     # -- pages -----------------------------------------------------------------------------
@@ -136,16 +138,18 @@ class Filler:
         merged.update({k: v for k, v in page_answers(compiled, page_index, self.audience,
                                                      form).items() if v is not None})
         upload_errors = self._take_uploads(page_index, merged)
-        merged = self._apply_row_action(action, merged)
+        merged = self._apply_row_action(action, merged, page_index)
         if answers_too_large(merged):
             abort(413)
         validation = compiled.validate(merged, audience=self.audience, subject=self.subject,
                                        pages={page_index})
-        errors = list(validation.errors) + upload_errors
-        try:
-            based_on = int(request.form.get("_revision", ""))
-        except ValueError:
-            based_on = None
+        coercion = self._coercion_errors(form, page_index)
+        taken = {error.path for error in coercion}
+        errors = coercion + [e for e in validation.errors if e.path not in taken] + upload_errors
+        revision = request.form.get("_revision", "")
+        if not revision.isdigit():
+            abort(400)
+        based_on = int(revision)
         try:
             drafts.save_answers(db.session(), self.draft, validation.answers, page_index,
                                 based_on)
@@ -167,10 +171,7 @@ class Filler:
         if action == "autosave":
             return jsonify(revision=self.draft.revision)
         visible = self.visible_pages(validation.evaluation)
-        appeared = [
-            item.name for item in compiled.pages[page_index].items()
-            if before.is_hidden(item.name) and not validation.evaluation.is_hidden(item.name)
-        ]
+        appeared = _appeared(compiled.pages[page_index].items(), before, validation.evaluation)
         if action.startswith(("add:", "remove:")) or action == "save":
             form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
                                                    validation.answers))
@@ -183,8 +184,8 @@ class Filler:
         if appeared and request.form.get("_js") != "1":
             # Without JavaScript the follow-up questions were not on screen: show them before
             # complaining about them.
-            shown = [e for e in errors if e.name not in appeared
-                     and (len(e.path) < 3 or str(e.path[0]) not in appeared)]
+            shown = [e for e in errors
+                     if not e.path or (e.path[0] not in appeared and e.path not in appeared)]
             return self._render(form, page_index, shown, validation.evaluation,
                                 notice=_("Your answers led to more questions on this page."))
         if errors:
@@ -211,13 +212,35 @@ class Filler:
         )
         return (html, status) if status != 200 else html
 
-    def _apply_row_action(self, action: str, answers: dict[str, Any]) -> dict[str, Any]:
+    def _coercion_errors(self, form: FlaskForm, page_index: int) -> list[FieldError]:
+        """Inputs WTForms could not turn into a value ("abc" for a number, an option that does
+        not exist), as field errors with our own translated messages."""
+        errors: list[FieldError] = []
+        for name, bound in form._fields.items():
+            if name == "csrf_token" or name.endswith("__keep") or not bound.errors:
+                continue
+            spec = self.compiled.fields.get(name)
+            if spec is not None and spec.type == "group":
+                for index, entry in enumerate(bound.entries):
+                    for child_name, child in entry.form._fields.items():
+                        child_spec = self.compiled.fields.get(f"{name}/{child_name}")
+                        if child.errors and child_spec is not None:
+                            errors.append(FieldError((name, index, child_name), "coerce",
+                                                     {"type": child_spec.type}, child_name,
+                                                     page_index))
+            elif spec is not None and spec.type != "file":
+                errors.append(FieldError((name,), "coerce", {"type": spec.type}, name,
+                                         page_index))
+        return errors
+
+    def _apply_row_action(self, action: str, answers: dict[str, Any],
+                          page_index: int) -> dict[str, Any]:
         kind, _sep, rest = action.partition(":")
         if kind not in ("add", "remove"):
             return answers
         name, _sep, index_text = rest.partition(":")
         spec = self.compiled.fields.get(name)
-        if spec is None or spec.type != "group":
+        if spec is None or spec.type != "group" or spec.page_index != page_index:
             abort(400)
         rows = list(answers.get(name) or [])
         if kind == "add" and len(rows) < int(spec.prop.get("maxItems", 50)):
@@ -273,9 +296,16 @@ class Filler:
         validation = compiled.validate(self.draft.answers, audience=self.audience,
                                        subject=self.subject)
         pages = build_review(compiled, self.audience, validation.evaluation)
-        problems = [(error, self.url("page", page=error.page_index, check=1) + "#"
-                     + error.field_id, describe(error, compiled.fields.get(error.name)))
-                    for error in validation.errors]
+        problems = []
+        for error in validation.errors:
+            spec = compiled.fields.get(error.name)
+            if len(error.path) == 3:
+                spec = compiled.fields.get(f"{error.path[0]}/{error.path[2]}")
+            label = spec.label if spec is not None and spec.type != "matrix" else ""
+            if spec is not None and spec.type == "matrix":
+                label = next((row.label for row in spec.rows if row.name == error.name), "")
+            problems.append((error, self.url("page", page=error.page_index, check=1) + "#"
+                             + error.field_id, label, describe(error, spec)))
         return render_template("form/review.html", filler=self, compiled=compiled,
                                pages=pages, problems=problems, validation=validation)
 
@@ -291,6 +321,23 @@ class Filler:
         self.hooks.submitted(submission)
         session.commit()
         return redirect(self.url("receipt"))  # type: ignore[return-value]
+
+
+def _appeared(items: tuple[Any, ...], before: Evaluation, after: Evaluation
+              ) -> list[Any]:
+    """Items (and rows' children, as paths) a post made visible on its own page."""
+    appeared: list[Any] = []
+    for item in items:
+        if before.is_hidden(item.name) and not after.is_hidden(item.name):
+            appeared.append(item.name)
+            continue
+        for (group, index), hidden_after in after.hidden_in_rows.items():
+            if group != item.name:
+                continue
+            hidden_before = before.hidden_in_rows.get((group, index), frozenset(
+                child.name for child in item.children))
+            appeared += [(group, index, child) for child in hidden_before - hidden_after]
+    return appeared
 
 
 def _as_answer(upload: Any) -> dict[str, Any]:

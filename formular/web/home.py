@@ -4,18 +4,34 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
+
+from .access import current_actor, public
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
-def index() -> str:
-    return render_template("home.html", demo=current_app.config["DEMO"])
+@public
+def index() -> str | Response:
+    actor = current_actor()
+    if actor.is_citizen:
+        return redirect(url_for("citizen.inbox"))
+    return render_template("home.html", demo=current_app.config["DEMO"], actor=actor)
 
 
 @bp.post("/language")
+@public
 def language() -> Response:
     """Remember the chosen language; go back only to a page of this site."""
     choice = request.form.get("lang", "")

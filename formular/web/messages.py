@@ -39,6 +39,17 @@ def describe(error: FieldError, item: ItemSpec | None) -> str:
         if item is not None and item.type == "file":
             return _("Attach a file.")
         return _("Answer this question.")
+    if keyword == "coerce":
+        kind = str(error.params.get("type", ""))
+        if kind in ("integer",):
+            return _("Enter a whole number, for example 12.")
+        if kind in ("decimal",):
+            return _("Enter a number, for example 72,5.")
+        if kind == "date":
+            return str(FORMAT_MESSAGES["date"])
+        if kind in ("choice", "multi-choice", "yes-no", "scale", "matrix"):
+            return _("Choose one of the options given.")
+        return _("The answer is not valid.")
     if item is not None and item.raw.get("error_text"):
         return str(item.raw["error_text"])
     return _by_keyword(keyword, limit, item)

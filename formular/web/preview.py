@@ -1,21 +1,24 @@
 """Preview: open any stored design and fill it in page by page, as a citizen or as staff.
 
-Until log-in exists this is on only in the demo/development setting; elsewhere every preview
-route answers 404. A draft is reachable only from the browser session that started it.
+For logged-in staff with a role in any unit (designers, senders, reviewers): they see exactly
+what a citizen will see before sending a form. A draft is reachable only from the browser
+session that started it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session
+from flask import Blueprint, abort, g, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
+from formular.auth.permissions import Permission
 from formular.definitions.service import Subject, compile_cached
 from formular.storage import drafts
 from formular.storage.db import db
 from formular.storage.models import Draft
 
+from .access import require
 from .filling import Filler
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
@@ -26,19 +29,15 @@ ENDPOINTS = {"page": "preview.page", "review": "preview.review", "submit": "prev
 MAX_SESSION_DRAFTS = 30
 
 
-@bp.before_request
-def _only_in_demo() -> None:
-    if not current_app.config["DEMO"]:
-        abort(404)
-
-
 @bp.get("/")
+@require(Permission.DEFINITION_PREVIEW)
 def index() -> str:
     versions = drafts.latest_versions(db.session())
     return render_template("preview/index.html", versions=versions)
 
 
 @bp.post("/<definition_id>/start")
+@require(Permission.DEFINITION_PREVIEW)
 def start(definition_id: str) -> Response:
     version = drafts.latest_version(db.session(), definition_id)
     if version is None:
@@ -78,26 +77,31 @@ def _filler(token: str) -> Filler:
 
 
 @bp.get("/d/<token>/<int:page>")
+@require(Permission.DEFINITION_PREVIEW)
 def page(token: str, page: int) -> Any:
     return _filler(token).show_page(page, check=request.args.get("check") == "1")
 
 
 @bp.post("/d/<token>/<int:page>")
+@require(Permission.DEFINITION_PREVIEW)
 def post_page(token: str, page: int) -> Any:
     return _filler(token).post_page(page)
 
 
 @bp.get("/d/<token>/review")
+@require(Permission.DEFINITION_PREVIEW)
 def review(token: str) -> Any:
     return _filler(token).show_review()
 
 
 @bp.post("/d/<token>/submit")
+@require(Permission.DEFINITION_PREVIEW)
 def submit(token: str) -> Any:
     return _filler(token).submit()
 
 
 @bp.get("/d/<token>/receipt")
+@require(Permission.DEFINITION_PREVIEW)
 def receipt(token: str) -> Any:
     filler = _filler(token)
     from sqlalchemy import select

@@ -25,7 +25,8 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     templating.init_app(app)
 
-    from . import home, preview
+    from . import audit, auth, citizen, exports, home, preview, staff
 
-    app.register_blueprint(home.bp)
-    app.register_blueprint(preview.bp)
+    auth.init_app(app)
+    for blueprint in (home.bp, preview.bp, staff.bp, citizen.bp, audit.bp, exports.bp):
+        app.register_blueprint(blueprint)

@@ -64,7 +64,8 @@ def init_app(app: Flask) -> None:
     def widget_texts() -> dict[str, str]:
         """The few fixed words of the widgets, translated once per page rather than per field."""
         return {"error": str(_l("Error:")), "optional": str(_l("optional")),
-                "yes": str(_l("Yes")), "no": str(_l("No")), "choose": str(_l("Choose…"))}
+                "yes": str(_l("Yes")), "no": str(_l("No")), "choose": str(_l("Choose…")),
+                "required": str(_l("required"))}
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
