@@ -214,6 +214,7 @@ def _answers(pdf: _Document, compiled: CompiledDefinition, row: ExportRow,
     evaluation = compiled.evaluate(dict(row.answers), audience)
     items = _items_by_field_id(compiled)
     for page, entries in build_review(compiled, audience, evaluation):
+        _keep_together(pdf, 28)  # a page title with at least its first question
         pdf.ln(1)
         pdf.paragraph(page.title, style="B", size=13, height=7)
         pdf.set_draw_color(170, 170, 170)
@@ -223,6 +224,7 @@ def _answers(pdf: _Document, compiled: CompiledDefinition, row: ExportRow,
         matrix: ItemSpec | None = None
         for entry in entries:
             item = items.get(entry.field_id)
+            _keep_together(pdf, 13)  # a question with the first line of its answer
             if entry.kind == "matrix" and item is not None and item is not matrix:
                 # The matrix's own question, once above its rows (the review lists the rows).
                 pdf.paragraph(item.label, style="B", size=10.5)
@@ -239,6 +241,12 @@ def _answers(pdf: _Document, compiled: CompiledDefinition, row: ExportRow,
                                       item, words, language)
                 pdf.paragraph(answer, indent=indent + 4)
             pdf.ln(1.8)
+
+
+def _keep_together(pdf: _Document, height: float) -> None:
+    """Start a new page unless ``height`` mm still fit on this one."""
+    if pdf.get_y() + height > pdf.page_break_trigger:
+        pdf.add_page()
 
 
 def _answer_text(answer: str, value: Any, kind: str, item: ItemSpec | None,

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 EXTENSION = "formular.celery"
 _SESSIONS = "formular.jobs.sessions"
 
-#: Database errors that go away by themselves (locks, restarts, dropped connections).
+#: The error families a transient database problem arrives in (see :func:`is_transient`).
 TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
 
 #: How often the embedded beat runs ``formular.tick`` (seconds; ``JOBS_TICK_SECONDS``).
@@ -78,7 +78,8 @@ def is_transient(error: BaseException) -> bool:
 
 class ContextTask(Task):  # type: ignore[misc]
     """Runs the task inside the Flask app context and retries transient database errors
-    (exponential, jittered backoff: 2, 4, 8 … seconds, at most five minutes, 8 times)."""
+    (exponential backoff with full jitter: up to 2, 4, 8 … seconds, at most five minutes,
+    8 times; then the task fails)."""
 
     max_retries = 8
     retry_backoff_max = 300

@@ -28,16 +28,16 @@ AXE_SEES_ARIA_REQUIRED = AXE_VERSION >= (4,)
 def _reveal(page: Page, number: int, t: Callable[..., str]) -> None:
     """Bring the page's conditional questions on screen, so axe checks them too."""
     if number == 1:
-        page.get_by_role("group", name="Röker du?").get_by_label("Ja, dagligen").check()
+        page.get_by_role("radiogroup", name="Röker du?").get_by_label("Ja, dagligen").check()
         expect(page.get_by_label("Hur många cigaretter om dagen?")).to_be_visible()
     elif number == 2:
         page.get_by_role("group", name="Vilka besvär").get_by_label("Smärta").check()
         expect(page.get_by_label("Var sitter smärtan?")).to_be_visible()
     elif number == 3:
-        page.get_by_role("group", name="Tar du några läkemedel?").get_by_label(
+        page.get_by_role("radiogroup", name="Tar du några läkemedel?").get_by_label(
             t("Yes"), exact=True).check()
         page.get_by_role("button", name="Lägg till ett läkemedel").click()
-        page.get_by_role("group", name="Tar du det vid behov?").get_by_label(
+        page.get_by_role("radiogroup", name="Tar du det vid behov?").get_by_label(
             t("Yes"), exact=True).check()
         expect(page.get_by_label("När tar du det?")).to_be_visible()
 
@@ -59,11 +59,7 @@ def test_preview_list(page: Page, axe: Axe) -> None:
 
 
 def _showcase_page(number: int) -> Any:
-    marks = []
-    if number in (1, 2, 4):  # smoking, wellbeing, consent are required choice questions
-        marks.append(pytest.mark.xfail(AXE_SEES_ARIA_REQUIRED, reason=ARIA_REQUIRED_BUG,
-                                       strict=True))
-    return pytest.param(number, id=f"page-{number + 1}", marks=marks)
+    return pytest.param(number, id=f"page-{number + 1}")
 
 
 @pytest.mark.parametrize("number", [_showcase_page(n) for n in range(5)])
@@ -101,13 +97,12 @@ def test_review_and_receipt(page: Page, axe: Axe, t: Callable[..., str]) -> None
     assert_no_violations(receipt, "the receipt")
 
 
-@pytest.mark.xfail(strict=True, reason=ARIA_REQUIRED_BUG)
 def test_required_option_questions_use_aria_required_where_allowed(
         page: Page, t: Callable[..., str]) -> None:
     """Checked without axe, so the bug shows whatever axe version is installed."""
     base = start_form(page, SHOWCASE, t)
     page.goto(f"{base}/1")
-    smoking = page.get_by_role("group", name="Röker du?")
+    smoking = page.get_by_role("radiogroup", name="Röker du?")
     expect(smoking).to_be_visible()
     misplaced = page.locator("fieldset[aria-required]:not([role=radiogroup])")
     assert misplaced.count() == 0, misplaced.first.evaluate(

@@ -42,8 +42,10 @@ def textbox(page: Page, label: str) -> Any:
 
 
 def question(page: Page, label: str, exact: bool = False) -> Any:
-    """A question answered with a set of options (a fieldset named by its legend)."""
-    return page.get_by_role("group", name=label, exact=exact)
+    """A question answered with a set of options (a fieldset named by its legend): a
+    radiogroup for single choices, a group for checkboxes."""
+    return page.get_by_role("radiogroup", name=label, exact=exact).or_(
+        page.get_by_role("group", name=label, exact=exact))
 
 
 def expect_page(page: Page, number: int) -> None:
@@ -62,7 +64,7 @@ def test_showcase_with_javascript(page: Page, t: Callable[..., str]) -> None:
     expect(summary).to_be_focused()
     expect(summary.get_by_role("heading")).to_have_text(t("There is a problem"))
     expect(page).to_have_title(re.compile("^" + re.escape(t("Error:"))))
-    expect(summary.get_by_role("link").first).to_have_text(t("Answer this question."))
+    expect(summary.get_by_role("link").first).to_have_text("Namn: " + t("Answer this question."))
     expect(summary.get_by_role("link").first).to_have_attribute("href", "#f-name")
     name = page.get_by_label("Namn")
     expect(name).to_have_attribute("aria-invalid", "true")
@@ -163,7 +165,8 @@ def test_showcase_without_javascript(nojs_page: Page, t: Callable[..., str]) -> 
     expect_page(page, 0)
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
-    expect(summary.locator('a[href="#f-name"]')).to_have_text(t("Answer this question."))
+    expect(summary.locator('a[href="#f-name"]')).to_have_text(
+        "Namn: " + t("Answer this question."))
     expect(summary.locator('a[href="#f-birth_date"]', has_text=t("Answer this question."))
            ).to_have_count(1)
     expect(page.locator("#f-name-error")).to_contain_text(t("Answer this question."))
@@ -217,8 +220,8 @@ def test_empty_optional_date_is_not_an_error(nojs_page: Page, t: Callable[..., s
     start_form(page, TITLE, t)
     with page.expect_navigation():
         button(page, t("Next")).click()
-    links = page.locator("#error-summary").get_by_role("link")
-    assert links.all_inner_texts() == [t("Answer this question.")] * 2
+    messages = page.locator("#error-summary .summary-message")
+    assert messages.all_inner_texts() == [t("Answer this question.")] * 2
     assert page.locator("#f-birth_date-error").inner_text().split() == (
         f"{t('Error:')} {t('Answer this question.')}".split())
     assert page.locator("#f-visit_date-error").count() == 0

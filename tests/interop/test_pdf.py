@@ -44,6 +44,7 @@ def test_phq9_pdf_has_the_facts_the_score_and_the_flag(phq9: CompiledDefinition)
     # the answers, as on the review page
     assert "Besvär de senaste två veckorna" in text
     assert "Lite intresse eller glädje i att göra saker" in text
+    assert "hur ofta har du besvärats av något av följande" in text
     assert "Mer än hälften av dagarna" in text
     assert "Sida 1 av" in text
 
@@ -80,6 +81,7 @@ def test_showcase_pdf_every_item_type(showcase: CompiledDefinition) -> None:
     assert "22,4 kg/m²" in text  # the calculated BMI
     assert "Smärta, Sömnproblem" in text
     assert "Stämmer helt" in text
+    assert "Hur väl stämmer påståendena den senaste månaden?" in text  # the matrix question
     assert "Läkemedel 2: Läkemedlets namn" in text
     assert "Levaxin" in text
     assert "0,1 mg" in text

@@ -246,3 +246,16 @@ def test_not_configured_leaves_everything_pending(app: Flask) -> None:
     result = mail.send_pending(session_factory(app), mail.MailSettings(), ids=ids)
     assert result.stopped == "not-configured"
     assert _rows(app, ids)[ids[0]][:2] == ("pending", 0)
+
+
+def test_a_line_break_in_an_address_is_refused_not_sent(
+        app: Flask, smtp_server: tuple[Mailbox, int]) -> None:
+    box, port = smtp_server
+    ids = _notifications(app, "evil@example.org\r\nBcc: many@example.org", "ok@example.org")
+
+    result = mail.send_pending(session_factory(app),
+                               mail.MailSettings(host="127.0.0.1", port=port), ids=ids)
+
+    assert (result.sent, result.failed) == (1, 1)
+    assert [m["To"] for m in box.messages] == ["ok@example.org"]
+    assert _rows(app, ids)[ids[0]][0] == "failed"

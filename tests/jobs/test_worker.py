@@ -149,7 +149,8 @@ def _forget_queue(app: Flask, broker: str, queue: str) -> None:
         import redis
 
         client = redis.Redis.from_url(broker)
-        client.delete(queue, f"_kombu.binding.{queue}")
+        for key in client.scan_iter(match=f"*{queue}*"):  # the list and kombu's bindings
+            client.delete(key)
         client.close()
         return
     celery = make_celery(app, {"broker_url": broker})
