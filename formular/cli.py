@@ -34,12 +34,99 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     app = _app()
     _upgrade(app)
     _load(app, _design_paths(app, ()))
+    _seed_demo(app)
     click.echo(f"Database: {app.config['DATABASE_URL']}")
     if no_serve:
         return
+    from formular.jobs.celery_app import broker_url
+    from formular.jobs.worker import start_worker_process, stop_worker_process
+
+    worker_process = start_worker_process(beat=True)
+    click.echo(f"Background worker: pid {worker_process.pid}, jobs through {broker_url(app)}")
     click.echo(f"Formulär is running: open http://{host}:{port}/ (stop with Ctrl+C)")
-    click.echo(f"Forms to try: http://{host}:{port}/preview/")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    click.echo(f"Staff: http://{host}:{port}/login  Citizens: http://{host}:{port}/login/citizen")
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    finally:
+        stop_worker_process(worker_process)
+
+
+@main.command()
+@click.option("--concurrency", "-c", default=1, show_default=True, type=int,
+              help="Tasks at once: 1 runs them in this process, more fork child processes.")
+@click.option("--beat", is_flag=True,
+              help="Also run the minute tick (release, reminders, deadline, expiry, e-mail). "
+                   "Exactly one worker should.")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(concurrency: int, beat: bool, loglevel: str) -> None:
+    """Run a background worker: bulk send-outs, timers, the e-mail outbox."""
+    from formular.jobs.worker import run_worker
+
+    run_worker(_app(), concurrency=concurrency, beat=beat, loglevel=loglevel)
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs."""
+
+
+@jobs.command("progress")
+@click.argument("job_id", type=int)
+@click.option("--timeout", type=float, default=None, help="Give up after this many seconds.")
+def jobs_progress(job_id: int, timeout: float | None) -> None:
+    """Draw a job's progress bar until it is finished; exit 0 when it is done."""
+    from formular.jobs.worker import progress
+
+    updates = progress(_app(), job_id, timeout=timeout)
+    first = next(updates, None)
+    if first is None:
+        click.echo(f"job {job_id}: no such job", err=True)
+        sys.exit(1)
+    last = first
+    with click.progressbar(length=max(first.total, 1), label=f"job {job_id} ({first.kind})",
+                           show_pos=True) as bar:
+        bar.update(first.done)
+        for step in updates:
+            bar.update(step.done - last.done)
+            last = step
+    click.echo(f"job {job_id}: {last.status}, {last.done}/{last.total}"
+               + (f" ({last.error})" if last.error else ""))
+    sys.exit(0 if last.status == "done" else 1)
+
+
+@jobs.command("resume")
+@click.argument("job_id", type=int)
+def jobs_resume(job_id: int) -> None:
+    """Queue a send-out job again (after a broker outage or a lost worker); safe to repeat."""
+    from formular.jobs.queue import enqueue
+    from formular.jobs.tasks import FILL_SEND_OUT
+    from formular.jobs.worker import read_progress
+
+    app = _app()
+    current = read_progress(app, job_id)
+    if current is None or current.kind != "send-out":
+        click.echo(f"job {job_id}: no such send-out job", err=True)
+        sys.exit(1)
+    with app.app_context():
+        enqueue(FILL_SEND_OUT, job_id)
+    click.echo(f"job {job_id} queued again (it was {current.status}, "
+               f"{current.done}/{current.total})")
+
+
+def _seed_demo(app: Any) -> None:
+    """Demo units, staff, fictional citizens and send-outs; prints how to log in."""
+    from formular import demo as demo_content
+    from formular.storage.db import db as database
+
+    with app.app_context(), database.transaction() as session:
+        summary = demo_content.seed(session)
+    click.echo("Demo content " + ("created." if summary.created else "already present."))
+    click.echo(f"Staff log-in at /login, password for all: {demo_content.DEMO_PASSWORD}")
+    for username, display in summary.staff:
+        click.echo(f"  {username:10} {display}")
+    click.echo("Citizens (demo log-in at /login/citizen, all fictional test numbers):")
+    for name, number in summary.citizens:
+        click.echo(f"  {number[:8]}-{number[8:]}  {name}")
 
 
 @main.group()

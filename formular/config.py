@@ -26,10 +26,24 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "sv",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Stockholm",
     "LANGUAGES": ["sv", "en"],
+    # Background jobs: without a broker URL, a SQLite file in the instance folder (embedded).
+    "CELERY_BROKER_URL": None,
+    "CELERY_TASK_ALWAYS_EAGER": False,
+    "JOBS_TICK_SECONDS": 60,
+    "SENDOUT_BATCH_SIZE": 5000,
+    # E-mail: without SMTP_HOST in the demo, mails are written to instance/outbox/*.eml.
+    "SMTP_HOST": None,
+    "SMTP_PORT": None,
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "MAIL_FROM": "Formulär <no-reply@formular.invalid>",
+    "MAIL_OUTBOX_DIR": None,
 }
 
-_BOOLEAN = {"DEMO", "SESSION_COOKIE_SECURE"}
-_INTEGER = {"MAX_CONTENT_LENGTH", "MAX_FORM_PARTS", "MAX_FORM_MEMORY_SIZE"}
+_BOOLEAN = {"DEMO", "SESSION_COOKIE_SECURE", "CELERY_TASK_ALWAYS_EAGER", "SMTP_STARTTLS"}
+_INTEGER = {"MAX_CONTENT_LENGTH", "MAX_FORM_PARTS", "MAX_FORM_MEMORY_SIZE", "JOBS_TICK_SECONDS",
+            "SENDOUT_BATCH_SIZE", "SMTP_PORT"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Flask:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
     from formular.definitions.service import read_file
     from formular.designs import store
     from formular.storage.db import db
@@ -59,6 +59,7 @@ def app(database_url: str) -> Flask:
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
         "SERVER_NAME": "localhost",
+        "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("outbox")),
     })
     with application.app_context():
         for path in sorted(DESIGNS.glob("*.json")):

@@ -18,6 +18,15 @@ Spreadsheet conventions (Swedish Excel by default)
     * Rows end with CRLF and fields are quoted as RFC 4180 says (only when they need it).
 
 The columns and how answers are shown are described in :mod:`.table`.
+
+Speed
+    A row is made in a few steps (:func:`_segments`): the fixed columns in one call, the scores
+    and flags in one call, and the answer columns in one C-level ``map`` that looks up each
+    answer and then its formatted cell in a per-column table. Cells of options, yes/no, numbers
+    and dates are remembered (at most 256 per column); free text is formatted each time. Equal
+    numbers share a cell (``1`` and ``1.0`` of the same column may both be written ``1``). A row
+    whose answers do not fit this (a list where a single value belongs) is made the slow way,
+    column by column, with the same result.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from .table import (
     columns,
     neutralise,
     row_maker,
+    steps,
     titles,
 )
 
@@ -123,21 +133,21 @@ def _segments(cols: Sequence[Column], cell: Format) -> list[Segment]:
     from a per-column table (remembered for options and numbers, computed for free text)."""
     segments: list[Segment] = []
     run: list[tuple[str, _Cells | _Computed]] = []
-    for index, column in enumerate(cols):
-        if column.source is not None and column.convert is not None:
-            if column.hashable:
-                remember = column.finite or column.kind in ("number", "date", "value")
-                run.append((column.source, _Cells(column.convert, cell, remember)))
+    for step in steps(cols):
+        if isinstance(step, Column) and step.source is not None and step.convert is not None:
+            if step.hashable:
+                remember = step.finite or step.kind in ("number", "date", "value")
+                run.append((step.source, _Cells(step.convert, cell, remember)))
             else:
-                run.append((column.source, _Computed(column.convert, cell)))
+                run.append((step.source, _Computed(step.convert, cell)))
             continue
         if run:
             segments.append(_run(run))
             run = []
-        if column.block is None:
-            segments.append(_single(column.get, cell))
-        elif index == 0 or cols[index - 1].block is not column.block:
-            segments.append(_formatted_block(column.block, cell))
+        if isinstance(step, Column):
+            segments.append(_single(step.get, cell))
+        else:
+            segments.append(_formatted_block(step, cell))
     if run:
         segments.append(_run(run))
     return segments

