@@ -178,3 +178,37 @@ def axe(axe_source: str) -> Callable[[Any], list[dict[str, Any]]]:
         return list(result["violations"])
 
     return run
+
+
+# -- a server whose background jobs run at once (the send-out journey) ----------------------
+
+
+@pytest.fixture(scope="session")
+def eager_app(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """A second app on the session's database (migrated, designs stored by ``app``) whose
+    Celery tasks run in the process as soon as the request that queued them commits, the way a
+    worker would a moment later: confirming a send-out fills it and delivers its e-mails to
+    ``MAIL_OUTBOX_DIR`` before the follow-up page loads. Under TESTING the broker is in-memory
+    and nobody consumes it, so the shared ``app`` would leave every send-out queued."""
+    from formular import create_app
+
+    keep = ("TESTING", "DEMO", "SECRET_KEY", "DATABASE_URL", "SERVER_NAME")
+    return create_app({**{key: app.config[key] for key in keep},
+                       "CELERY_TASK_ALWAYS_EAGER": True,
+                       "MAIL_OUTBOX_DIR": str(tmp_path_factory.mktemp("eager-outbox"))})
+
+
+@pytest.fixture(scope="session")
+def eager_live_server(eager_app: Flask) -> Iterator[str]:
+    """The base URL of ``eager_app`` served on a free local port for the whole session."""
+    server = make_server("127.0.0.1", 0, eager_app, threaded=True,
+                         request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="eager-live-server",
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
