@@ -44,7 +44,7 @@ def describe(error: FieldError, item: ItemSpec | None) -> str:
         if kind in ("integer",):
             return _("Enter a whole number, for example 12.")
         if kind in ("decimal",):
-            return _("Enter a number, for example 72,5.")
+            return _("Enter a number, for example %(example)s.", example=_number(72.5))
         if kind == "date":
             return str(FORMAT_MESSAGES["date"])
         if kind in ("choice", "multi-choice", "yes-no", "scale", "matrix"):

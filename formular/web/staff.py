@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import ColumnElement, func, or_, select
 from werkzeug.wrappers import Response
 
@@ -102,8 +103,8 @@ def new_send_out() -> Any:
     else:
         rows = recipient_checks.rows_from_text(form.recipients.data or "")
     if len(rows) > recipient_checks.MAX_ROWS:
-        form.recipients.errors.append(_("At most %(n)s recipients in one send-out.",
-                                        n=recipient_checks.MAX_ROWS))
+        form.recipients.errors.append(_("At most %(limit)s recipients in one send-out.",
+                                        limit=recipient_checks.MAX_ROWS))
         return render_template("staff/sendout_new.html", form=form), 400
     age = version.document.get("policy", {}).get("age", {})
     verdicts = recipient_checks.check_rows(session, rows, dt.date.today(), age.get("min"),
@@ -260,7 +261,8 @@ def remind_all(send_out_id: int) -> Response:
     session = db.session()
     reminded = transitions.remind_unanswered(session, row, current_actor(), utcnow())
     session.commit()
-    flash(_("Reminders sent to %(n)s recipients.", n=reminded), "info")
+    flash(ngettext("A reminder was sent to %(num)s recipient.",
+                   "Reminders were sent to %(num)s recipients.", reminded), "info")
     return redirect(url_for("staff.send_out", send_out_id=row.id))
 
 
@@ -271,7 +273,9 @@ def cancel_send_out(send_out_id: int) -> Response:
     session = db.session()
     cancelled = transitions.cancel_send_out(session, row, current_actor(), utcnow())
     session.commit()
-    flash(_("Send-out cancelled; %(n)s unanswered forms were withdrawn.", n=cancelled), "info")
+    flash(ngettext("Send-out cancelled; %(num)s unanswered form was withdrawn.",
+                   "Send-out cancelled; %(num)s unanswered forms were withdrawn.", cancelled),
+          "info")
     return redirect(url_for("staff.send_out", send_out_id=row.id))
 
 

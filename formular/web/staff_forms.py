@@ -18,8 +18,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-REMINDER_CHOICES = [("7", _l("7 days before")), ("3", _l("3 days before")),
-                    ("1", _l("1 day before"))]
+REMINDER_CHOICES = [("7", _l("7 days before the deadline")),
+                    ("3", _l("3 days before the deadline")),
+                    ("1", _l("1 day before the deadline"))]
 
 
 class SendOutForm(FlaskForm):

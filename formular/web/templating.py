@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_lazy
 
 FILE_TYPE_NAMES = {
     "application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
@@ -16,8 +17,14 @@ FILE_TYPE_NAMES = {
 STATE_LABELS = {
     "scheduled": _l("Scheduled"), "sent": _l("Sent"), "opened": _l("Opened"),
     "in-progress": _l("Started"), "answered": _l("Answered"), "handled": _l("Handled"),
-    "expired": _l("Expired"), "cancelled": _l("Cancelled"), "failed": _l("Failed"),
-    "queued": _l("Queued"), "sending": _l("Sending"),
+    "expired": _l("Expired"), "cancelled": _l("Withdrawn"), "failed": _l("Failed"),
+}
+#: A send-out's own status (its forms have the states above).
+SEND_OUT_STATUS = {
+    "queued": _l("Queued"), "sending": _l("Creating the forms"), "scheduled": _l("Scheduled"),
+    "sent": pgettext_lazy("send-out status", "Sent"),
+    "cancelled": pgettext_lazy("send-out status", "Cancelled"),
+    "expired": pgettext_lazy("send-out status", "Closed"), "failed": _l("Failed"),
 }
 EVENT_LABELS = {
     "send": _l("sent"), "open": _l("opened"), "save_draft": _l("started"),
@@ -28,11 +35,36 @@ ACTOR_LABELS = {
     "citizen": _l("the citizen"), "guardian": _l("a guardian"), "staff": _l("staff"),
     "system": _l("automatically"), "preview": _l("preview"),
 }
-ACCESS_LABELS = {
+#: What an access-log row records, worded for the citizen it is about ...
+ACCESS_LABELS_CITIZEN = {
     "submission:read": _l("Read your answers"), "sendout:list": _l("Saw you in a list"),
-    "export:csv": _l("Exported answers"), "export:xlsx": _l("Exported answers"),
-    "export:pdf": _l("Printed your answers"), "draft:read": _l("Read an unsent draft"),
+    "export:csv": _l("Exported your answers"), "export:xlsx": _l("Exported your answers"),
+    "export:pdf": _l("Printed your answers"), "draft:read": _l("Read your unsent draft"),
 }
+#: ... and for the auditor reading about staff.
+ACCESS_LABELS_STAFF = {
+    "submission:read": _l("Read the answers"), "sendout:list": _l("Listed among recipients"),
+    "export:csv": _l("Exported (CSV)"), "export:xlsx": _l("Exported (Excel)"),
+    "export:pdf": _l("Printed (PDF)"), "draft:read": _l("Read an unsent draft"),
+}
+#: "Sent <when> by <who>" as whole sentences, so each language can word them its own way.
+SENT_BY = {
+    "citizen": _l("Sent by the citizen %(when)s"),
+    "guardian": _l("Sent by a guardian for the child %(when)s"),
+    "staff": _l("Filled in by staff %(when)s"),
+}
+
+
+def access_label(action: str, reader: str = "citizen") -> str:
+    labels = ACCESS_LABELS_CITIZEN if reader == "citizen" else ACCESS_LABELS_STAFF
+    return str(labels.get(action, action))
+
+
+def sent_by_text(kind: str | None, when: str) -> str:
+    template = SENT_BY.get(kind or "")
+    if template is None:
+        return str(_l("Sent %(when)s", when=when))
+    return str(template % {"when": when})
 
 
 def init_app(app: Flask) -> None:
@@ -71,6 +103,7 @@ def init_app(app: Flask) -> None:
     def _globals() -> dict[str, Any]:
         return {"current_locale": lambda: str(get_locale() or "sv"),
                 "state_label": lambda key: str(STATE_LABELS.get(key, key)),
+                "status_label": lambda key: str(SEND_OUT_STATUS.get(key, key)),
                 "event_label": lambda key: str(EVENT_LABELS.get(key, key)),
                 "answered_by_label": lambda key: str(ACTOR_LABELS.get(key, key)),
-                "access_label": lambda key: str(ACCESS_LABELS.get(key, key))}
+                "access_label": access_label, "sent_by_text": sent_by_text}
