@@ -46,7 +46,7 @@ def _log_export(send_out: SendOut, action: str) -> None:
         Assignment.send_out_id == send_out.id, Assignment.submission_id.is_not(None))).all()
     log_access(session, current_actor(), unit_id=send_out.unit_id, citizen_ids=citizen_ids,
                action=action, object_type="send_out", object_id=send_out.id,
-               reason=f"export of send-out {send_out.id}")
+               reason=f"export:{send_out.id}")
     session.commit()
 
 
@@ -112,7 +112,7 @@ def submission_pdf_view(token: str) -> Response:
     log_access(session, current_actor(), unit_id=assignment.send_out.unit_id,
                citizen_ids=[assignment.citizen_id], action="export:pdf",
                object_type="submission", object_id=submission.id,
-               reason=f"follow-up of send-out {assignment.send_out_id}")
+               reason=f"follow-up:{assignment.send_out_id}")
     session.commit()
     return submission_pdf_response(submission, assignment, for_citizen=False)
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import ColumnElement, func, or_, select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from formular.audit.service import log_access, log_event
 from formular.auth.permissions import Permission
@@ -39,23 +41,23 @@ SORTS = {
     "name": Citizen.name, "state": Assignment.state, "changed": Assignment.state_changed_at,
 }
 REASONS = {
-    "invalid-format": "Not a personal identity number.",
-    "invalid-checksum": "The check digit is wrong.",
-    "invalid-date": "The birth date does not exist.",
-    "unknown": "No person with this number is known here.",
-    "duplicate": "The number appears more than once; it is sent once.",
-    "deceased": "The person is deceased.",
-    "locked": "The person's account is locked.",
-    "protected": "Protected identity: sent to the inbox only, no e-mail.",
-    "guardians": "Under 13: the guardians answer for the child.",
-    "no-guardian": "Under 13 and no guardian is registered.",
-    "too-young": "Younger than the form allows.",
-    "too-old": "Older than the form allows.",
+    "invalid-format": _l("Not a personal identity number."),
+    "invalid-checksum": _l("The check digit is wrong."),
+    "invalid-date": _l("The birth date does not exist."),
+    "unknown": _l("No person with this number is known here."),
+    "duplicate": _l("The number appears more than once; it is sent once."),
+    "deceased": _l("The person is deceased."),
+    "locked": _l("The person's account is locked."),
+    "protected": _l("Protected identity: sent to the inbox only, no e-mail."),
+    "guardians": _l("Under 13: the guardians answer for the child."),
+    "no-guardian": _l("Under 13 and no guardian is registered."),
+    "too-young": _l("Younger than the form allows."),
+    "too-old": _l("Older than the form allows."),
 }
 
 
 def reason_text(reason: str | None) -> str:
-    return _(REASONS[reason]) if reason in REASONS else ""
+    return str(REASONS[reason]) if reason in REASONS else ""
 
 
 @bp.get("/")
@@ -85,12 +87,14 @@ def new_send_out() -> Any:
     unit_ids = actor.units_with(Permission.SENDOUT_CREATE)
     units = session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name)).all()
     form = SendOutForm()
-    form.unit.choices = [(u.id, u.name) for u in units]
+    form.unit.choices = [SelectChoice(u.id, u.name) for u in units]
     chosen_unit = form.unit.data if form.unit.data in unit_ids else units[0].id
     versions = _definitions_for(chosen_unit)
-    form.definition.choices = [(v.definition_id, f"{v.title} (v{v.version})") for v in versions]
+    form.definition.choices = [SelectChoice(v.definition_id, f"{v.title} (v{v.version})")
+                               for v in versions]
     texts = session.scalars(select(SavedText).where(SavedText.unit_id == chosen_unit)).all()
-    form.saved_text.choices = [(0, _("No saved message"))] + [(t.id, t.title) for t in texts]
+    form.saved_text.choices = [SelectChoice(0, _("No saved message"))] + [
+        SelectChoice(t.id, t.title) for t in texts]
     if not form.validate_on_submit():
         return render_template("staff/sendout_new.html", form=form), (
             400 if request.method == "POST" else 200)
@@ -231,7 +235,7 @@ def send_out(send_out_id: int) -> str:
     log_access(session, current_actor(), unit_id=row.unit_id,
                citizen_ids=[a.citizen_id for a in assignments], action="sendout:list",
                object_type="send_out", object_id=row.id,
-               reason=f"follow-up of send-out {row.id}")
+               reason=f"follow-up:{row.id}")
     counts = sendouts.counts_by_state(session, row.id)
     job = session.scalars(select(Job).where(Job.kind == "send-out", Job.unit_id == row.unit_id)
                           .order_by(Job.id.desc())).first()
@@ -301,7 +305,7 @@ def assignment(token: str) -> str:
     if submission is not None and actor.can(Permission.SUBMISSION_READ, row.send_out.unit_id):
         log_access(session, actor, unit_id=row.send_out.unit_id, citizen_ids=[row.citizen_id],
                    action="submission:read", object_type="submission", object_id=submission.id,
-                   reason=f"follow-up of send-out {row.send_out_id}")
+                   reason=f"follow-up:{row.send_out_id}")
         review = transitions.review_of(submission)
     session.commit()
     return render_template(

@@ -16,11 +16,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-REMINDER_CHOICES = [("7", _l("7 days before the deadline")),
-                    ("3", _l("3 days before the deadline")),
-                    ("1", _l("1 day before the deadline"))]
+REMINDER_CHOICES = [SelectChoice("7", _l("7 days before the deadline")),
+                    SelectChoice("3", _l("3 days before the deadline")),
+                    SelectChoice("1", _l("1 day before the deadline"))]
 
 
 class SendOutForm(FlaskForm):
@@ -29,7 +30,7 @@ class SendOutForm(FlaskForm):
     recipients = TextAreaField(
         _l("Personal identity numbers"),
         description=_l("One per line, or separated by commas. You can also upload a file."),
-        validators=[Optional(), Length(max=3_000_000)])
+        validators=[Length(max=3_000_000)])
     recipients_file = FileField(
         _l("Or upload a CSV file"),
         description=_l("A column named “personnummer”, or the numbers in the first column."))

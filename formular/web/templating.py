@@ -55,6 +55,19 @@ SENT_BY = {
 }
 
 
+#: Why a read was logged: stored as a code ("follow-up:12"), worded when shown.
+REASON_LABELS = {
+    "follow-up": _l("Follow-up of send-out %(id)s"),
+    "export": _l("Export of send-out %(id)s"),
+}
+
+
+def reason_label(reason: str | None) -> str:
+    kind, _sep, ident = (reason or "").partition(":")
+    template = REASON_LABELS.get(kind)
+    return str(template % {"id": ident}) if template is not None else (reason or "")
+
+
 def access_label(action: str, reader: str = "citizen") -> str:
     labels = ACCESS_LABELS_CITIZEN if reader == "citizen" else ACCESS_LABELS_STAFF
     return str(labels.get(action, action))
@@ -106,4 +119,5 @@ def init_app(app: Flask) -> None:
                 "status_label": lambda key: str(SEND_OUT_STATUS.get(key, key)),
                 "event_label": lambda key: str(EVENT_LABELS.get(key, key)),
                 "answered_by_label": lambda key: str(ACTOR_LABELS.get(key, key)),
-                "access_label": access_label, "sent_by_text": sent_by_text}
+                "access_label": access_label, "sent_by_text": sent_by_text,
+                "reason_label": reason_label}

@@ -212,3 +212,17 @@ def eager_live_server(eager_app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def tn(app: Flask) -> Callable[..., str]:
+    """The app's Swedish wording of a text that depends on a number (``ngettext``): call it
+    with the English singular, plural and the number, e.g. ``tn("%(num)s recipient",
+    "%(num)s recipients", 2)``."""
+    from flask_babel import force_locale, ngettext
+
+    def translate(singular: str, plural: str, num: int, **values: Any) -> str:
+        with app.test_request_context("/"), force_locale("sv"):
+            return str(ngettext(singular, plural, num, **values))
+
+    return translate
