@@ -8,7 +8,8 @@ calls :func:`template_is_current` and :func:`catalogs_follow_template`, so CI fa
 catalogs are out of date. The fix is always the same two commands, run from the repository root
 (see ``translations/README.md``), followed by translating what they add:
 
-    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \\
+    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 \\
+        --no-location --sort-output \\
         --project Formulär --copyright-holder "Formulär contributors" \\
         -o translations/messages.pot .
     .venv/bin/pybabel update -i translations/messages.pot -d translations \\
@@ -41,12 +42,14 @@ TEMPLATE = TRANSLATIONS / "messages.pot"
 
 #: The options of ``pybabel extract`` after the subcommand, minus ``-o`` and the input folder.
 EXTRACT_OPTIONS: tuple[str, ...] = (
-    "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location", "--sort-output",
+    "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext", "-k", "lazy_pgettext:1c,2",
+    "--no-location", "--sort-output",
     "--project", "Formulär", "--copyright-holder", "Formulär contributors",
 )
 
 EXTRACT_COMMAND = (
-    ".venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output "
+    ".venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 "
+    "--no-location --sort-output "
     '--project Formulär --copyright-holder "Formulär contributors" '
     "-o translations/messages.pot ."
 )

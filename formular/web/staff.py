@@ -44,7 +44,7 @@ REASONS = {
     "invalid-format": _l("Not a personal identity number."),
     "invalid-checksum": _l("The check digit is wrong."),
     "invalid-date": _l("The birth date does not exist."),
-    "unknown": _l("No person with this number is known here."),
+    "unknown": _l("No person with this number is registered in Formulär."),
     "duplicate": _l("The number appears more than once; it is sent once."),
     "deceased": _l("The person is deceased."),
     "locked": _l("The person's account is locked."),
@@ -107,7 +107,8 @@ def new_send_out() -> Any:
     else:
         rows = recipient_checks.rows_from_text(form.recipients.data or "")
     if len(rows) > recipient_checks.MAX_ROWS:
-        form.recipients.errors.append(_("At most %(limit)s recipients in one send-out.",
+        form.recipients.errors.append(_("Choose at most %(limit)s recipients, or split them "
+                                        "into several send-outs.",
                                         limit=recipient_checks.MAX_ROWS))
         return render_template("staff/sendout_new.html", form=form), 400
     age = version.document.get("policy", {}).get("age", {})
@@ -265,8 +266,12 @@ def remind_all(send_out_id: int) -> Response:
     session = db.session()
     reminded = transitions.remind_unanswered(session, row, current_actor(), utcnow())
     session.commit()
-    flash(ngettext("A reminder was sent to %(num)s recipient.",
-                   "Reminders were sent to %(num)s recipients.", reminded), "info")
+    if reminded:
+        flash(ngettext("A reminder was sent to %(num)s recipient.",
+                       "Reminders were sent to %(num)s recipients.", reminded), "info")
+    else:
+        flash(_("Everyone has answered, or was reminded less than a day ago: no reminders "
+                "were sent."), "info")
     return redirect(url_for("staff.send_out", send_out_id=row.id))
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext as pgettext_lazy
 
 FILE_TYPE_NAMES = {
     "application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
@@ -21,10 +20,10 @@ STATE_LABELS = {
 }
 #: A send-out's own status (its forms have the states above).
 SEND_OUT_STATUS = {
-    "queued": _l("Queued"), "sending": _l("Creating the forms"), "scheduled": _l("Scheduled"),
-    "sent": pgettext_lazy("send-out status", "Sent"),
-    "cancelled": pgettext_lazy("send-out status", "Cancelled"),
-    "expired": pgettext_lazy("send-out status", "Closed"), "failed": _l("Failed"),
+    "queued": _l("Queued"), "sending": _l("Being created"), "scheduled": _l("Scheduled"),
+    "sent": lazy_pgettext("send-out status", "Sent"),
+    "cancelled": lazy_pgettext("send-out status", "Cancelled"),
+    "expired": lazy_pgettext("send-out status", "Closed"), "failed": _l("Failed"),
 }
 EVENT_LABELS = {
     "send": _l("sent"), "open": _l("opened"), "save_draft": _l("started"),
@@ -43,9 +42,11 @@ ACCESS_LABELS_CITIZEN = {
 }
 #: ... and for the auditor reading about staff.
 ACCESS_LABELS_STAFF = {
-    "submission:read": _l("Read the answers"), "sendout:list": _l("Listed among recipients"),
-    "export:csv": _l("Exported (CSV)"), "export:xlsx": _l("Exported (Excel)"),
-    "export:pdf": _l("Printed (PDF)"), "draft:read": _l("Read an unsent draft"),
+    "submission:read": _l("Read the answers"),
+    "sendout:list": _l("Saw the citizen in a recipient list"),
+    "export:csv": _l("Exported the answers (CSV)"),
+    "export:xlsx": _l("Exported the answers (Excel)"),
+    "export:pdf": _l("Printed the answers (PDF)"), "draft:read": _l("Read an unsent draft"),
 }
 #: "Sent <when> by <who>" as whole sentences, so each language can word them its own way.
 SENT_BY = {
