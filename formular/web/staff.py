@@ -233,6 +233,13 @@ def send_out(send_out_id: int) -> str:
     order = SORTS.get(sort, Citizen.name)
     assignments = session.scalars(query.order_by(order, Assignment.id)
                                   .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    flags: dict[int, list[Any]] = {}
+    if current_actor().can(Permission.SUBMISSION_READ, row.unit_id):
+        # Flags are part of the answers: shown only to readers of answers, and logged below.
+        submission_ids = [a.submission_id for a in assignments if a.submission_id]
+        for submission_id, scores in session.execute(select(Submission.id, Submission.scores)
+                                                     .where(Submission.id.in_(submission_ids))):
+            flags[submission_id] = list((scores or {}).get("flags", []))
     log_access(session, current_actor(), unit_id=row.unit_id,
                citizen_ids=[a.citizen_id for a in assignments], action="sendout:list",
                object_type="send_out", object_id=row.id,
@@ -244,7 +251,7 @@ def send_out(send_out_id: int) -> str:
     return render_template(
         "staff/sendout.html", send_out=row, assignments=assignments, counts=counts,
         rate=sendouts.response_rate(counts), state=state, search=search, sort=sort, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), total=total, job=job,
+        pages=max(1, -(-total // PAGE_SIZE)), total=total, job=job, flags=flags,
         can_remind=current_actor().can(Permission.SENDOUT_REMIND, row.unit_id),
         can_cancel=current_actor().can(Permission.SENDOUT_CANCEL, row.unit_id),
         can_read=current_actor().can(Permission.SUBMISSION_READ, row.unit_id),
