@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, func, insert, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from formular.auth.permissions import Actor
 from formular.storage.base import utcnow
@@ -172,9 +172,20 @@ def _release(session: Session, send_out: SendOut, now: dt.datetime) -> None:
 
 
 def _queue_notifications(session: Session, send_out: SendOut, which: Any) -> None:
-    """E-mail those who gave an address and have no protected identity. The text names the
-    unit only: no form title, no health information (discretion)."""
-    from formular.storage.identity import Citizen, Unit
+    """E-mail those who gave an address and have no protected identity — for a child under 13,
+    the guardians, who answer for the child. The text names the unit only: no form title, no
+    health information (discretion)."""
+    from formular.auth.clock import swedish_today
+    from formular.storage.identity import Citizen, Guardianship, Unit
+
+    today = swedish_today(utcnow())
+    try:
+        cutoff = today.replace(year=today.year - 13)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - 13, day=28)
+    # Born after the cutoff (YYYYMMDD compares as text; a samordningsnummer's day+60 only
+    # makes it look younger, which errs towards asking the guardians).
+    under_13 = func.substr(Citizen.personnummer, 1, 8) > cutoff.strftime("%Y%m%d")
 
     unit_name = session.scalar(select(Unit.name).where(Unit.id == send_out.unit_id)) or ""
     subject = f"Nytt meddelande från {unit_name} / New message from {unit_name}"
@@ -185,7 +196,19 @@ def _queue_notifications(session: Session, send_out: SendOut, which: Any) -> Non
         select(Citizen.email, literal(subject), literal(body), literal("pending"), literal(0),
                literal(utcnow()))
         .join(Assignment, Assignment.citizen_id == Citizen.id)
-        .where(which, Citizen.email.is_not(None), Citizen.protected_identity.is_(False))))
+        .where(which, Citizen.email.is_not(None), Citizen.protected_identity.is_(False),
+               ~under_13)))
+    guardian = aliased(Citizen)
+    session.execute(insert(Notification).from_select(
+        ["to_address", "subject", "body", "status", "attempts", "created_at"],
+        select(guardian.email, literal(subject), literal(body), literal("pending"), literal(0),
+               literal(utcnow()))
+        .select_from(Assignment)
+        .join(Citizen, Assignment.citizen_id == Citizen.id)
+        .join(Guardianship, Guardianship.child_id == Citizen.id)
+        .join(guardian, guardian.id == Guardianship.guardian_id)
+        .where(which, under_13, guardian.email.is_not(None),
+               guardian.protected_identity.is_(False), Citizen.protected_identity.is_(False))))
 
 
 def counts_by_state(session: Session, send_out_id: int) -> dict[str, int]:

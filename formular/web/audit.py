@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
@@ -67,6 +68,7 @@ def index() -> str:
     session = db.session()
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     sample = request.args.get("sample", "")
+    page = max(1, request.args.get("page", 1, type=int) or 1)
     if sample.isdigit() and total:
         size = min(int(sample), MAX_SAMPLE, total)
         ids = session.scalars(select(AccessLog.id).where(
@@ -75,12 +77,15 @@ def index() -> str:
         rows = session.execute(query.where(AccessLog.id.in_(chosen))
                                .order_by(AccessLog.at.desc())).all()
     else:
-        page = max(1, request.args.get("page", 1, type=int) or 1)
         rows = session.execute(query.order_by(AccessLog.at.desc())
                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     units = session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name)).all()
+    def query_for(number: int) -> str:
+        return urlencode({**{k: v for k, v in args.items() if v}, "page": number})
+
     return render_template("audit/index.html", rows=rows, total=total, args=args, units=units,
-                           sample=sample)
+                           sample=sample, page=page, pages=max(1, -(-total // PAGE_SIZE)),
+                           query_for=query_for)
 
 
 def _audited_units(unit_ids: list[int]) -> list[int]:

@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from formular.audit.service import AccessLogUnavailable
+
 MESSAGES = {
     400: _l("The request could not be understood. Go back and try again."),
     403: _l("You do not have access to this page."),
@@ -24,6 +26,12 @@ def init_app(app: Flask) -> None:
         message = _l("Your session has ended or the page was sent from somewhere else. "
                      "Reload the page and send it again; saved answers are kept.")
         return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(AccessLogUnavailable)
+    def _access_log(error: AccessLogUnavailable) -> tuple[str, int]:
+        message = _l("The access log cannot be written right now, so no answers are shown. "
+                     "Try again in a moment; contact support if it persists.")
+        return render_template("error.html", code=503, message=message), 503
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> tuple[str, int]:

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from formular.audit.service import log_access, log_event
+from formular.auth.clock import swedish_today
 from formular.auth.permissions import Permission
 from formular.sendouts import recipients as recipient_checks
 from formular.sendouts import service as sendouts
@@ -112,8 +113,8 @@ def new_send_out() -> Any:
                                         limit=recipient_checks.MAX_ROWS))
         return render_template("staff/sendout_new.html", form=form), 400
     age = version.document.get("policy", {}).get("age", {})
-    verdicts = recipient_checks.check_rows(session, rows, dt.date.today(), age.get("min"),
-                                           age.get("max"))
+    verdicts = recipient_checks.check_rows(session, rows, swedish_today(utcnow()),
+                                           age.get("min"), age.get("max"))
     subject, body = form.subject.data or "", form.body.data or ""
     saved = next((t for t in texts if t.id == form.saved_text.data), None)
     if saved is not None:
@@ -225,7 +226,9 @@ def send_out(send_out_id: int) -> str:
         query = query.where(Assignment.state == state)
     if search:
         digits = "".join(ch for ch in search if ch.isdigit())
-        conditions: list[ColumnElement[bool]] = [Citizen.name.ilike(f"%{search}%")]
+        escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions: list[ColumnElement[bool]] = [
+            Citizen.name.ilike(f"%{escaped}%", escape="\\")]
         if len(digits) >= 4:
             conditions.append(Citizen.personnummer.contains(digits))
         query = query.where(or_(*conditions))
@@ -245,13 +248,11 @@ def send_out(send_out_id: int) -> str:
                object_type="send_out", object_id=row.id,
                reason=f"follow-up:{row.id}")
     counts = sendouts.counts_by_state(session, row.id)
-    job = session.scalars(select(Job).where(Job.kind == "send-out", Job.unit_id == row.unit_id)
-                          .order_by(Job.id.desc())).first()
     session.commit()
     return render_template(
         "staff/sendout.html", send_out=row, assignments=assignments, counts=counts,
         rate=sendouts.response_rate(counts), state=state, search=search, sort=sort, page=page,
-        pages=max(1, -(-total // PAGE_SIZE)), total=total, job=job, flags=flags,
+        pages=max(1, -(-total // PAGE_SIZE)), total=total, flags=flags,
         can_remind=current_actor().can(Permission.SENDOUT_REMIND, row.unit_id),
         can_cancel=current_actor().can(Permission.SENDOUT_CANCEL, row.unit_id),
         can_read=current_actor().can(Permission.SUBMISSION_READ, row.unit_id),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -18,6 +16,8 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from formular.auth.clock import swedish_today, utcnow
 
 REMINDER_CHOICES = [SelectChoice("7", _l("7 days before the deadline")),
                     SelectChoice("3", _l("3 days before the deadline")),
@@ -46,7 +46,7 @@ class SendOutForm(FlaskForm):
     notify_staff = BooleanField(_l("E-mail me when someone answers"))
 
     def validate_deadline(self, field: DateField) -> None:
-        if field.data is not None and field.data < dt.date.today():
+        if field.data is not None and field.data < swedish_today(utcnow()):
             raise ValidationError(_l("The deadline cannot be in the past."))
 
     def validate_recipients(self, field: TextAreaField) -> None:

@@ -50,6 +50,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType({
 ACTIONS: Final[Mapping[str, str]] = MappingProxyType({
     "notify_citizen": "put a message in the citizen's inbox and send a content-free e-mail/SMS",
     "notify_staff": "notify the unit's staff (respecting their notification settings)",
+    "mark_handled": "record who marked the subject handled (journalförd) and when",
     "record_submission": "store the answers as a submission bound to the definition version",
     "schedule_reminders": "queue the subject's timers with the job layer",
     "cancel_timers": "drop the subject's queued timers",

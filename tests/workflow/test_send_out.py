@@ -38,7 +38,7 @@ def test_happy_path_from_scheduled_to_handled() -> None:
         ("save_draft", citizen(), "in-progress", ()),
         ("save_draft", citizen(), "in-progress", ()),
         ("submit", citizen(data=VALID), "answered", ("record_submission", "cancel_timers")),
-        ("handle", HANDLER, "handled", ()),
+        ("handle", HANDLER, "handled", ("mark_handled",)),
     ]
     state = WORKFLOW.initial.name
     assert state == "scheduled"
