@@ -31,6 +31,10 @@ KINDS = frozenset({"staff", "citizen"})
 METHODS = frozenset({"local", "oidc", "demo"})
 
 
+#: Key in ``Session.info`` set when resolving wrote to the session row, so the caller commits
+#: only then (most requests only read it: no COMMIT round trip).
+WROTE = "formular.login_session.wrote"
+
 def key_hash(cookie_value: str) -> str:
     """The stored form of a session id."""
     return hashlib.sha256(cookie_value.encode("ascii", "replace")).hexdigest()
@@ -96,10 +100,12 @@ def resolve(db_session: Session, cookie_value: str, now: dt.datetime, idle_minut
     if seconds_left(record, now, idle_minutes, absolute_hours) <= 0:
         record.revoked_at = now
         db_session.flush()
+        db_session.info[WROTE] = True
         return None
     if touch and as_utc(now) - as_utc(record.last_seen_at) >= TOUCH_INTERVAL:
         record.last_seen_at = now
         db_session.flush()
+        db_session.info[WROTE] = True
     return record
 
 

@@ -12,8 +12,10 @@ import secrets
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .base import utcnow
 from .models import DefinitionVersion, Draft, Submission, Upload
@@ -71,40 +73,48 @@ def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: 
     condition = [Draft.id == draft.id, Draft.submitted_at.is_(None)]
     if based_on is not None:
         condition.append(Draft.revision == based_on)
-    result = session.execute(
+    now = utcnow()
+    revision = session.execute(
         update(Draft).where(*condition)
-        .values(answers=answers, page=page, revision=Draft.revision + 1, updated_at=utcnow())
+        .values(answers=answers, page=page, revision=Draft.revision + 1, updated_at=now)
+        .returning(Draft.revision)
         .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    ).scalar_one_or_none()
+    if revision is None:
         raise StaleDraft
-    session.refresh(draft)
-    return draft.revision
+    # What was written is known: no re-select of the row (and its definition) needed.
+    for name, value in (("answers", answers), ("page", page), ("revision", revision),
+                        ("updated_at", now)):
+        set_committed_value(draft, name, value)
+    return int(revision)
 
 
 def submit(session: Session, draft: Draft, answers: dict[str, Any],
            scores: dict[str, Any], **who: Any) -> Submission:
     """Store the submission once; a repeated submit returns the stored one.
 
+    One ``INSERT … ON CONFLICT (draft_id) DO NOTHING RETURNING id``: of two concurrent
+    submits exactly one inserts, and neither needs a savepoint or a prior SELECT.
+
     :param who: ``citizen_id``, ``answered_by_id`` and ``answered_by_kind`` of the submission.
     """
-    existing = session.scalars(select(Submission).where(Submission.draft_id == draft.id)).first()
-    if existing is not None:
-        return existing
-    submission = Submission(draft_id=draft.id, definition_version_id=draft.definition_version_id,
-                            answers=answers, scores=scores, **who,
-                            receipt=secrets.token_hex(4).upper() + "-" + secrets.token_hex(2)
-                            .upper())
-    try:
-        with session.begin_nested():
-            session.add(submission)
-            session.flush()
-    except IntegrityError:
-        found = session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
-        return found
-    draft.submitted_at = utcnow()
-    session.flush()
-    return submission
+    now = utcnow()
+    values = {"draft_id": draft.id, "definition_version_id": draft.definition_version_id,
+              "answers": answers, "scores": scores, "created_at": now,
+              "receipt": secrets.token_hex(4).upper() + "-" + secrets.token_hex(2).upper(),
+              "answered_by_kind": "preview", **who}
+    dialect = session.get_bind().dialect.name
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Submission)
+    new_id = session.execute(
+        statement.values(**values).on_conflict_do_nothing(index_elements=["draft_id"])
+        .returning(Submission.id)).scalar_one_or_none()
+    if new_id is not None:
+        session.execute(update(Draft).where(Draft.id == draft.id).values(submitted_at=now)
+                        .execution_options(synchronize_session=False))
+        set_committed_value(draft, "submitted_at", now)
+    found = session.get(Submission, new_id) if new_id is not None else None
+    return found or session.scalars(
+        select(Submission).where(Submission.draft_id == draft.id)).one()
 
 
 def uploads_of(session: Session, draft: Draft) -> list[Upload]:

@@ -209,7 +209,9 @@ def _load_actor() -> None:
         if record is not None else None
     if record is not None and actor is None:
         sessions.revoke(db_session, record, moment)
-    db_session.commit()
+        db_session.info[sessions.WROTE] = True
+    if db_session.info.pop(sessions.WROTE, False):
+        db_session.commit()
     if actor is None:
         g.clear_login_cookie = True
         return
