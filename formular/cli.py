@@ -196,9 +196,44 @@ def i18n() -> None:
     """Translation catalogs."""
 
 
+@i18n.command("extract")
+def i18n_extract() -> None:
+    """Re-extract both templates: messages.pot (interface) and designs.pot (form content).
+
+    The same as the two ``pybabel extract`` commands in translations/README.md.
+    """
+    from formular.i18n import extract, extract_check
+
+    extract_check.extract(extract_check.TEMPLATE)
+    click.echo(f"wrote {extract_check.TEMPLATE}")
+    extract.write_template(extract.TEMPLATE)
+    click.echo(f"wrote {extract.TEMPLATE}")
+
+
+@i18n.command("update")
+def i18n_update() -> None:
+    """Merge the templates into every catalog (``pybabel update`` for both domains), and fill
+    the designs entries of each definition's own language (msgstr = msgid).
+
+    New entries are left empty for a translator; run ``formular i18n check`` to list them.
+    """
+    from babel.messages.frontend import CommandLineInterface
+
+    from formular.i18n import extract, extract_check
+    from formular.i18n.catalogs import TRANSLATIONS
+
+    status = CommandLineInterface().run(  # type: ignore[no-untyped-call]
+        ["pybabel", "-q", "update", "-i", str(extract_check.TEMPLATE), "-d", str(TRANSLATIONS),
+         "--no-fuzzy-matching", "--ignore-pot-creation-date"])
+    if status:
+        sys.exit(status)
+    extract.update_catalogs()
+    click.echo("updated the messages and designs catalogs")
+
+
 @i18n.command("compile")
 def i18n_compile() -> None:
-    """Compile every translations/*/LC_MESSAGES/*.po into a .mo file."""
+    """Compile every translations/*/LC_MESSAGES/*.po (messages and designs) into a .mo file."""
     from formular.i18n.catalogs import compile_all
 
     for path in compile_all():

@@ -147,13 +147,20 @@ def template_is_current(root: Path = ROOT, template: Path | None = None) -> list
 
 
 def catalogs_follow_template(folder: Path = TRANSLATIONS) -> list[str]:
-    """Entries each ``.po`` lacks or still has compared with ``messages.pot`` (obsolete ones,
+    """Entries each ``.po`` lacks or still has compared with its domain's template
+    (``messages.po`` with ``messages.pot``, ``designs.po`` with ``designs.pot``; obsolete ones,
     kept as ``#~`` comments, do not count); empty when every catalog was updated."""
-    template = message_keys(read_catalog(folder / "messages.pot"))
     lines: list[str] = []
+    templates: dict[str, set[Key]] = {}
     for po in po_files(folder):
         name = str(po.relative_to(folder))
-        lines += compare_keys(template, message_keys(read_catalog(po, po.parts[-3])),
+        pot = folder / f"{po.stem}.pot"
+        if not pot.exists():
+            lines.append(f"{name}: no template {pot.name}")
+            continue
+        if po.stem not in templates:
+            templates[po.stem] = message_keys(read_catalog(pot))
+        lines += compare_keys(templates[po.stem], message_keys(read_catalog(po, po.parts[-3])),
                               missing=f"{name} lacks", extra=f"{name} has, but the template not")
     return lines
 

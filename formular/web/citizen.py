@@ -14,9 +14,10 @@ from flask import Blueprint, abort, g, redirect, render_template, request
 from sqlalchemy import CursorResult, select, update
 from werkzeug.wrappers import Response
 
-from formular.auth.clock import swedish_today
+from formular.auth.clock import as_utc, swedish_today
 from formular.auth.permissions import Actor, Permission
-from formular.definitions.service import Subject, compile_cached
+from formular.definitions.service import Subject
+from formular.i18n.service import localized_scores
 from formular.sendouts import transitions
 from formular.sendouts.recipients import GUARDIAN_AGE
 from formular.storage import drafts
@@ -29,6 +30,7 @@ from formular.storage.sendouts import Assignment, InboxMessage
 
 from .access import current_actor, require
 from .filling import Filler, FillHooks
+from .i18n import offer_form_languages
 
 bp = Blueprint("citizen", __name__)
 
@@ -61,7 +63,8 @@ def message(message_id: int) -> str:
     actor = current_actor()
     session = db.session()
     row = session.get(InboxMessage, message_id)
-    if row is None or row.citizen_id != actor.subject_citizen_id or row.visible_from > utcnow():
+    if (row is None or row.citizen_id != actor.subject_citizen_id
+            or as_utc(row.visible_from) > utcnow()):
         abort(404)
     if row.read_at is None:
         row.read_at = utcnow()
@@ -124,17 +127,19 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     if assignment.state in ("scheduled", "cancelled", "failed"):
         abort(404)
     version = assignment.send_out.definition_version
-    if assignment.draft_id is None:
+    if assignment.draft_id is None and assignment.state != "expired":
         draft = drafts.create_draft(session, version, citizen_id=citizen.id)
         assignment.draft_id = draft.id
         session.flush()
-    draft_row = session.get(Draft, assignment.draft_id)
-    assert draft_row is not None
+    draft_row = session.get(Draft, assignment.draft_id) if assignment.draft_id else None
+    if draft_row is None:
+        # Expired before it was ever opened: nothing to fill, only the closed page to show.
+        draft_row = Draft(token="", definition_version=version, answers={}, page=0,
+                          revision=0)
     if assignment.state == "sent":
         transitions.fire(session, assignment, "open", actor, utcnow())
     session.commit()
-    compiled = compile_cached(version.document, key=version.cache_key)
-    g.offered_languages = compiled.document.get("languages", [compiled.language])
+    offer_form_languages(version)
     g.assignment = assignment
     filler = Filler(draft_row, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(today)),
                     ENDPOINTS, AssignmentHooks(assignment, actor), {"token": token})
@@ -189,11 +194,14 @@ def receipt(token: str) -> Any:
         Submission.draft_id == filler.draft.id)).first()
     if submission is None:
         return redirect(filler.url("page", page=0))
-    policy = filler.compiled.policy
-    scores = {k: v for k, v in submission.scores.get("scores", {}).items()
-              if v.get("citizen_visible")}
-    flags = [f for f in submission.scores.get("flags", []) if f.get("citizen_visible")]
-    return render_template("citizen/receipt.html", filler=filler, compiled=filler.compiled,
+    compiled = filler.compiled
+    policy = compiled.policy
+    # Stored in the source language; shown in the language of the page.
+    shown = localized_scores(submission.scores, filler.source_compiled.document,
+                             compiled.document)
+    scores = {k: v for k, v in shown.get("scores", {}).items() if v.get("citizen_visible")}
+    flags = [f for f in shown.get("flags", []) if f.get("citizen_visible")]
+    return render_template("citizen/receipt.html", filler=filler, compiled=compiled,
                            submission=submission, scores=scores, flags=flags,
                            pdf=policy.get("copy_to_citizen") == "pdf", token=token)
 

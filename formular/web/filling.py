@@ -26,6 +26,7 @@ from formular.definitions.service import (
     answers_too_large,
     compile_cached,
 )
+from formular.i18n.service import compile_for
 from formular.rendering.forms import (
     form_class,
     owned_names,
@@ -39,6 +40,7 @@ from formular.storage.db import db
 from formular.storage.models import Draft
 
 from . import uploads
+from .i18n import content_locale
 from .messages import describe
 
 
@@ -79,7 +81,23 @@ class Filler:
     url_values: dict[str, Any] | None = None
 
     @property
+    def locale(self) -> str:
+        """The language the form is shown in: the visitor's, when this version is offered in
+        it (complete in the designs catalog), else the definition's source language."""
+        return content_locale(self.draft.definition_version)
+
+    @property
     def compiled(self) -> CompiledDefinition:
+        """The definition as this filler sees it, texts in :attr:`locale`. Values, codes and
+        weights are the same in every language, so answers saved in one language are shown
+        checked in another."""
+        return compile_for(self.draft.definition_version, self.locale)
+
+    @property
+    def source_compiled(self) -> CompiledDefinition:
+        """The definition in its source language: what a submission's stored score, band and
+        flag labels are taken from, so the record and the exports staff read do not depend on
+        the language the citizen chose."""
         version = self.draft.definition_version
         return compile_cached(version.document, key=version.cache_key)
 
@@ -310,7 +328,7 @@ class Filler:
                                pages=pages, problems=problems, validation=validation)
 
     def submit(self) -> Response:
-        compiled = self.compiled
+        compiled = self.source_compiled
         validation = compiled.validate(self.draft.answers, audience=self.audience,
                                        subject=self.subject)
         if validation.errors and self.draft.submitted_at is None:

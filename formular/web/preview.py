@@ -7,19 +7,23 @@ session that started it.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session
+from flask import Blueprint, abort, redirect, render_template, request, session
 from werkzeug.wrappers import Response
 
 from formular.auth.permissions import Permission
-from formular.definitions.service import Subject, compile_cached
+from formular.definitions.service import Subject
+from formular.i18n.service import localized_scores
 from formular.storage import drafts
 from formular.storage.db import db
 from formular.storage.models import Draft
 
 from .access import require
 from .filling import Filler
+from .i18n import offer_form_languages
 
 bp = Blueprint("preview", __name__, url_prefix="/preview")
 
@@ -69,9 +73,7 @@ def _filler(token: str) -> Filler:
     draft: Draft | None = drafts.draft_by_token(db.session(), token)
     if draft is None:
         abort(404)
-    compiled = compile_cached(draft.definition_version.document,
-                              key=draft.definition_version.cache_key)
-    g.offered_languages = compiled.document.get("languages", [compiled.language])
+    offer_form_languages(draft.definition_version)
     return Filler(draft, settings["audience"], Subject(sex=settings["sex"], age=settings["age"]),
                   ENDPOINTS)
 
@@ -112,5 +114,19 @@ def receipt(token: str) -> Any:
         select(Submission).where(Submission.draft_id == filler.draft.id)).first()
     if submission is None:
         return redirect(filler.url("review"))
-    return render_template("preview/receipt.html", filler=filler, compiled=filler.compiled,
-                           submission=submission, audience=filler.audience)
+    compiled = filler.compiled
+    scores = localized_scores(submission.scores, filler.source_compiled.document,
+                              compiled.document)
+    shown = ShownSubmission(submission.receipt, submission.created_at, scores)
+    return render_template("preview/receipt.html", filler=filler, compiled=compiled,
+                           submission=shown, audience=filler.audience)
+
+
+@dataclass(frozen=True)
+class ShownSubmission:
+    """What the receipt shows of a submission, its score, band and flag labels in the page's
+    language (a submission stores them in the definition's source language)."""
+
+    receipt: str
+    created_at: dt.datetime
+    scores: dict[str, Any]

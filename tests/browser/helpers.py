@@ -25,7 +25,8 @@ def start_form(page: Any, title: str, t: Callable[..., str], audience: str = "Ci
     card = page.locator("li.card").filter(has=page.get_by_role("heading", name=title,
                                                                   exact=True))
     card.get_by_label(t(audience), exact=True).check()
-    card.get_by_role("button", name=f"{t('Start')} {title}").click()
+    # The button reads "<Start> <title>" (the verb is pgettext("button", "Start")).
+    card.get_by_role("button", name=re.compile(re.escape(title) + "$")).click()
     page.wait_for_url(re.compile(r"/preview/d/[^/]+/0$"))
     return str(page.url.rsplit("/", 1)[0])
 
