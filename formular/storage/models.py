@@ -53,7 +53,9 @@ class Draft(Base):
     #: The citizen the answers are about (None in the preview).
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizen.id"), index=True)
 
-    definition_version: Mapped[DefinitionVersion] = relationship(lazy="joined")
+    #: Loaded on access: usually already in the session (through the assignment's send-out),
+    #: so a joined load would only decode the definition document a second time.
+    definition_version: Mapped[DefinitionVersion] = relationship()
 
 
 class Upload(Base):
@@ -69,7 +71,8 @@ class Upload(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Deferred: listing a draft's files must not read every file's bytes.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

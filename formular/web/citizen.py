@@ -127,18 +127,35 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     if assignment.state in ("scheduled", "cancelled", "failed"):
         abort(404)
     version = assignment.send_out.definition_version
+    changed = False
     if assignment.draft_id is None and assignment.state != "expired":
         draft = drafts.create_draft(session, version, citizen_id=citizen.id)
-        assignment.draft_id = draft.id
-        session.flush()
+        # Compare-and-set: of two tabs opening a new form at once, one draft wins.
+        claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Assignment).where(Assignment.id == assignment.id,
+                                     Assignment.draft_id.is_(None))
+            .values(draft_id=draft.id).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            session.delete(draft)
+            session.flush()
+        session.refresh(assignment)
+        changed = True
     draft_row = session.get(Draft, assignment.draft_id) if assignment.draft_id else None
     if draft_row is None:
         # Expired before it was ever opened: nothing to fill, only the closed page to show.
         draft_row = Draft(token="", definition_version=version, answers={}, page=0,
                           revision=0)
     if assignment.state == "sent":
-        transitions.fire(session, assignment, "open", actor, utcnow())
-    session.commit()
+        # Only the request that moves it from "sent" records the opening (two tabs: one event).
+        opened: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Assignment).where(Assignment.id == assignment.id,
+                                     Assignment.state == "sent")
+            .values(state="sent").execution_options(synchronize_session=False))
+        if opened.rowcount == 1:
+            transitions.fire(session, assignment, "open", actor, utcnow())
+        changed = True
+    if changed:
+        session.commit()
     offer_form_languages(version)
     g.assignment = assignment
     filler = Filler(draft_row, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(today)),

@@ -271,6 +271,10 @@ class Filler:
     def _take_uploads(self, page_index: int, answers: dict[str, Any]) -> list[FieldError]:
         """Store new files of the page's file items; keep the ones the filler kept."""
         errors: list[FieldError] = []
+        file_items = [item for item in page_items(self.compiled, page_index, self.audience)
+                      if item.type == "file"]
+        if not file_items:
+            return errors
         session = db.session()
         stored = {u.token: u for u in drafts.uploads_of(session, self.draft)}
         for item in page_items(self.compiled, page_index, self.audience):

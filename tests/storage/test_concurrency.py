@@ -243,10 +243,6 @@ def test_racing_ticks_remind_each_assignment_once(app: Flask) -> None:
         assert fired.count("reminder:-P3D") == 1, fired
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: formular/web/citizen.py _filler creates the draft and fires 'open' without a "
-    "compare-and-set, so two tabs opening a new assignment at once make two drafts (one "
-    "orphaned) and two 'open' history events"))
 def test_two_tabs_opening_a_new_assignment_make_one_draft(app: Flask) -> None:
     doubled = []
     for token, cookie in fresh(app, ROUNDS):
