@@ -668,10 +668,6 @@ def test_mark_handled(sapp: Flask, world: s.World, followed: dict[str, Any], rev
     assert role == "alert"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the send-out workflow's 'handle' transition names no "
-                   "action and 'mark_handled' is not a registered action, so "
-                   "transitions._perform never sets Assignment.handled_by_id/handled_at and the "
-                   "page never shows when it was handled")
 def test_mark_handled_records_user_and_time(sapp: Flask, world: s.World, sender: Any,
                                             reviewer: Any) -> None:
     adult = world.citizens["adult3"]
