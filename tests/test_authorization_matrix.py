@@ -112,6 +112,8 @@ READERS = {"sender", "reviewer"}  # staff:sendout:read and :remind
 REVIEWERS = {"reviewer"}  # staff:submission:read, :handle, :export
 PREVIEW = {"sender", "reviewer", "designer"}
 AUDITORS = {"auditor"}
+#: The catalog editor; no actor of this matrix is a translator (tests/translate covers them).
+TRANSLATORS = {"translator"}
 CITIZEN_A = {"citizen-a"}
 
 
@@ -167,6 +169,12 @@ POLICY: dict[str, Route] = {
                                          {"token": "answered_token"}),
     # auditors
     "audit.index": Route(staff_only(AUDITORS, unit_object=False)),
+    # translators
+    "translate.index": Route(staff_only(TRANSLATORS, unit_object=False)),
+    "translate.entries": Route(staff_only(TRANSLATORS, unit_object=False)),
+    "translate.entry": Route(staff_only(TRANSLATORS, unit_object=False)),
+    "translate.export": Route(staff_only(TRANSLATORS, unit_object=False)),
+    "translate.import_form": Route(staff_only(TRANSLATORS, unit_object=False)),
     # POST routes
     "home.language": Route(public(), data=lambda o: {"lang": "sv", "next": "/"}),
     "auth.session_extend": Route(
@@ -187,6 +195,9 @@ POLICY: dict[str, Route] = {
     "staff.handle": Route(staff_only(REVIEWERS, unit_object=True),
                           {"token": "answered_token"}),
     "staff.confirm_send_out": Route(staff_only(SENDERS, unit_object=True)),
+    "translate.save_entry": Route(staff_only(TRANSLATORS, unit_object=False),
+                                  data=lambda o: {"msgstr-0": "x", "revision": "0"}),
+    "translate.import_file": Route(staff_only(TRANSLATORS, unit_object=False)),
     "auth.demo_citizen_login": Route(public(), data=lambda o: {"citizen": str(o.citizen_a)},
                                      fresh=True),
     "auth.logout": Route(public(), fresh=True),
@@ -217,7 +228,8 @@ class Objects:
         """URL values by variable name."""
         return {"send_out_id": self.send_out_id, "token": self.open_token,
                 "job_id": self.job_id, "message_id": self.message_id, "page": 0,
-                "definition_id": "phq-9", "kind": "citizen"}
+                "definition_id": "phq-9", "kind": "citizen",
+                "lang": "sv", "domain": "messages", "key": "0"}
 
 
 @dataclass

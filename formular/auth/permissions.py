@@ -30,6 +30,8 @@ class Permission(enum.StrEnum):
     INBOX_READ = "citizen:inbox:read"
     FORM_ANSWER = "citizen:form:answer"
     OWN_ACCESS_LOG_READ = "citizen:accesslog:read"
+    CATALOG_READ = "i18n:catalog:read"
+    CATALOG_WRITE = "i18n:catalog:write"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -46,6 +48,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # (inner confidentiality: access follows the care task, not the admin title).
     Role.ADMIN: frozenset({Permission.UNIT_MANAGE, Permission.USER_MANAGE}),
     Role.AUDITOR: frozenset({Permission.ACCESS_LOG_AUDIT}),
+    # Translators edit the interface and form-content catalogs (not unit data).
+    Role.TRANSLATOR: frozenset({Permission.CATALOG_READ, Permission.CATALOG_WRITE}),
 }
 
 CITIZEN_PERMISSIONS = frozenset({

@@ -41,6 +41,7 @@ from .content import (
 )
 from .content import is_complete as _is_complete
 from .extract import DOMAIN, TextEntry, texts_of
+from .overlay import overlay_designs
 
 __all__ = [
     "CATALOGS", "ContentCatalogs", "LoadedCatalog", "StoredVersion", "TextEntry",
@@ -70,6 +71,12 @@ class LoadedCatalog:
 _EMPTY = LoadedCatalog({}, "none")
 
 
+def _with_edits(locale: str, loaded: LoadedCatalog) -> LoadedCatalog:
+    """The shipped catalog with translators' saved edits (``/translate``) merged in."""
+    merged: LoadedCatalog = overlay_designs(locale, loaded)
+    return merged
+
+
 @dataclass
 class ContentCatalogs:
     """The designs catalogs of one translations folder, re-read when a file changes."""
@@ -95,14 +102,14 @@ class ContentCatalogs:
         with self._lock:
             cached = self._loaded.get(locale)
         if cached is not None and cached[0] == stamp:
-            return cached[1]
+            return _with_edits(locale, cached[1])
         data = path.read_bytes()
         catalog = read_po(io.BytesIO(data), locale=locale, domain=DOMAIN)
         loaded = LoadedCatalog(catalog_entries(catalog),
                                hashlib.sha256(data).hexdigest()[:16])
         with self._lock:
             self._loaded[locale] = (stamp, loaded)
-        return loaded
+        return _with_edits(locale, loaded)
 
 
 #: The shipped catalogs (``translations/``). Looked up at call time, so tests may replace it.

@@ -182,10 +182,10 @@ def event_done_text(event: str) -> str:
 
 
 def refusal_text(reason: str | None) -> str:
-    return str({
-        "forbidden": _("You may not do that."),
-        "no-transition": _("That cannot be done in the form's current state."),
-    }.get(reason or "", _("That cannot be done now.")))
+    """Why the workflow refused, in the page's language: the engine's own reason texts are
+    extracted from the workflow registry (``N_``) and translated here."""
+    text = workflow.REASONS.get(reason or "")
+    return str(_(text)) if text else str(_("That cannot be done now."))
 
 
 def first_unanswered(session: Session, citizen_id: int) -> Assignment | None:

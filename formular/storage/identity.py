@@ -26,6 +26,7 @@ class Role(enum.StrEnum):
     REVIEWER = "reviewer"
     ADMIN = "admin"
     AUDITOR = "auditor"
+    TRANSLATOR = "translator"
 
 
 class Unit(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import audit, identity, models, sendouts, sessions
+from . import audit, identity, models, sendouts, sessions, translations
 from .base import Base
 
-__all__ = ["Base", "audit", "identity", "models", "sendouts", "sessions"]
+__all__ = ["Base", "audit", "identity", "models", "sendouts", "sessions", "translations"]

@@ -25,8 +25,9 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     templating.init_app(app)
 
-    from . import audit, auth, citizen, exports, home, preview, staff
+    from . import audit, auth, citizen, exports, home, preview, staff, translate
 
     auth.init_app(app)
-    for blueprint in (home.bp, preview.bp, staff.bp, citizen.bp, audit.bp, exports.bp):
+    for blueprint in (home.bp, preview.bp, staff.bp, citizen.bp, audit.bp, exports.bp,
+                      translate.bp):
         app.register_blueprint(blueprint)

@@ -226,3 +226,29 @@ def tn(app: Flask) -> Callable[..., str]:
             return str(ngettext(singular, plural, num, **values))
 
     return translate
+
+
+# -- the catalog editor (tests/translate/test_browser.py) ------------------------------------
+
+
+@pytest.fixture
+def translator_page(browser: Any, live_server: str, app: Flask) -> Iterator[Any]:
+    """A fresh page logged in as a translator (role ``translator``), in Swedish."""
+    from formular.storage.identity import Role
+    from tests.auth.support import cookie_name, staff_session_cookie
+
+    context = browser.new_context(base_url=live_server, locale="sv-SE",
+                                  timezone_id="Europe/Stockholm",
+                                  viewport={"width": 1000, "height": 800})
+    context.add_cookies([{"name": cookie_name(app), "url": live_server,
+                          "value": staff_session_cookie(app, (Role.TRANSLATOR,), "translators")}])
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -559,9 +559,6 @@ def test_remind_one_writes_inbox_and_mail_without_the_form(sapp: Flask, world: s
     assert s.assignment_of(sapp, followed["id"], citizen.id).reminders_sent == 1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: transitions.refusal_text knows only 'forbidden' and "
-                   "'no-transition'; the engine's own reasons (reminded-recently, expired, …, "
-                   "with texts in workflow.registry) become the vague 'That cannot be done now.'")
 def test_second_reminder_says_why_it_was_refused(sapp: Flask, world: s.World,
                                                  sender: Any) -> None:
     adult = world.citizens["adult2"]
