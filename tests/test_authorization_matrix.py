@@ -114,6 +114,8 @@ PREVIEW = {"sender", "reviewer", "designer"}
 AUDITORS = {"auditor"}
 #: The catalog editor; no actor of this matrix is a translator (tests/translate covers them).
 TRANSLATORS = {"translator"}
+#: Designers read translation progress (to see which languages a form is complete in).
+CATALOG_READERS = TRANSLATORS | {"designer"}
 CITIZEN_A = {"citizen-a"}
 
 
@@ -170,10 +172,13 @@ POLICY: dict[str, Route] = {
     # auditors
     "audit.index": Route(staff_only(AUDITORS, unit_object=False)),
     # translators
-    "translate.index": Route(staff_only(TRANSLATORS, unit_object=False)),
-    "translate.entries": Route(staff_only(TRANSLATORS, unit_object=False)),
-    "translate.entry": Route(staff_only(TRANSLATORS, unit_object=False)),
-    "translate.export": Route(staff_only(TRANSLATORS, unit_object=False)),
+    "translate.index": Route(staff_only(CATALOG_READERS, unit_object=False)),
+    "translate.entries": Route(staff_only(CATALOG_READERS, unit_object=False)),
+    # The matrix's entry key does not exist: readers get 404, everyone else is refused first.
+    "translate.entry": Route(lambda who: "not-found" if staff_only(
+        CATALOG_READERS, unit_object=False)(who) == "ok" else staff_only(
+        CATALOG_READERS, unit_object=False)(who)),
+    "translate.export": Route(staff_only(CATALOG_READERS, unit_object=False)),
     "translate.import_form": Route(staff_only(TRANSLATORS, unit_object=False)),
     # POST routes
     "home.language": Route(public(), data=lambda o: {"lang": "sv", "next": "/"}),

@@ -35,7 +35,9 @@ class Permission(enum.StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.DESIGNER: frozenset({Permission.DEFINITION_PREVIEW, Permission.DEFINITION_EDIT}),
+    # Designers see each form's translation progress (read only) to know what is complete.
+    Role.DESIGNER: frozenset({Permission.DEFINITION_PREVIEW, Permission.DEFINITION_EDIT,
+                              Permission.CATALOG_READ}),
     Role.SENDER: frozenset({
         Permission.DEFINITION_PREVIEW, Permission.SENDOUT_CREATE, Permission.SENDOUT_READ,
         Permission.SENDOUT_REMIND, Permission.SENDOUT_CANCEL,

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from formular.auth.permissions import Permission
 from formular.definitions.service import Subject
-from formular.i18n.service import localized_scores
+from formular.i18n.service import localized_scores, offered_for
 from formular.storage import drafts
 from formular.storage.db import db
 from formular.storage.models import Draft
@@ -36,8 +36,15 @@ MAX_SESSION_DRAFTS = 30
 @bp.get("/")
 @require(Permission.DEFINITION_PREVIEW)
 def index() -> str:
+    """Every stored form, with the languages each is complete in (the publish gate), so a
+    designer sees at once which translations are still missing."""
     versions = drafts.latest_versions(db.session())
-    return render_template("preview/index.html", versions=versions)
+    languages = {}
+    for version in versions:
+        offered = offered_for(version)
+        wanted = version.document.get("languages", [version.document["language"]])
+        languages[version.id] = [(code, code in offered) for code in wanted]
+    return render_template("preview/index.html", versions=versions, languages=languages)
 
 
 @bp.post("/<definition_id>/start")

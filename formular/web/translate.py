@@ -209,7 +209,7 @@ def export(lang: str, domain: str) -> Response:
 
 
 @bp.get(f"/<lang>/{DOMAIN}/import")
-@require(Permission.CATALOG_READ)
+@require(Permission.CATALOG_WRITE)
 def import_form(lang: str, domain: str) -> str:
     _check_language(lang)
     return render_template("translate/import.html", lang=lang, domain=domain,

@@ -38,13 +38,19 @@ def test_anonymous_is_sent_to_log_in(client: FlaskClient) -> None:
     assert "/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("role", [Role.DESIGNER, Role.SENDER, Role.REVIEWER, Role.ADMIN,
-                                  Role.AUDITOR])
+@pytest.mark.parametrize("role", [Role.SENDER, Role.REVIEWER, Role.ADMIN, Role.AUDITOR])
 def test_only_translators(app: Flask, role: Role) -> None:
     client = app.test_client()
     log_in_as_staff(client, app, roles=(role,))
     assert client.get("/translate/").status_code == 403
     assert client.get("/translate/sv/messages.po").status_code == 403
+
+
+def test_designers_read_progress_but_do_not_edit(app: Flask) -> None:
+    client = app.test_client()
+    log_in_as_staff(client, app, roles=(Role.DESIGNER,))
+    assert client.get("/translate/").status_code == 200
+    assert client.get("/translate/sv/messages/import").status_code == 403
 
 
 def test_overview_shows_progress(translator: FlaskClient) -> None:
