@@ -387,34 +387,30 @@ class MatrixWidget(Widget):
         return ChoiceWidget.display(item, value)
 
 
+class DisplayOnlyWidget(Widget):
+    """Shown, never posted: no input field and no answer taken from the form."""
+
+    @classmethod
+    def make_fields(cls, item: ItemSpec) -> dict[str, Field]:
+        return {}
+
+    @classmethod
+    def answer(cls, item: ItemSpec, form: BaseForm) -> dict[str, Any]:
+        return {}
+
+
 @register
-class InfoWidget(Widget):
+class InfoWidget(DisplayOnlyWidget):
     item_types = ("info",)
     macro = "info"
 
-    @classmethod
-    def make_fields(cls, item: ItemSpec) -> dict[str, Field]:
-        return {}
-
-    @classmethod
-    def answer(cls, item: ItemSpec, form: BaseForm) -> dict[str, Any]:
-        return {}
-
 
 @register
-class CalculatedWidget(Widget):
-    """Shown, never posted: the server computes the value from the other answers."""
+class CalculatedWidget(DisplayOnlyWidget):
+    """The server computes the value from the other answers."""
 
     item_types = ("calculated",)
     macro = "calculated"
-
-    @classmethod
-    def make_fields(cls, item: ItemSpec) -> dict[str, Field]:
-        return {}
-
-    @classmethod
-    def answer(cls, item: ItemSpec, form: BaseForm) -> dict[str, Any]:
-        return {}
 
 
 @register

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import func, select, update
 
@@ -28,25 +27,8 @@ from tests.functional.support import (
     translate,
 )
 
-
-@pytest.fixture(scope="module")
-def sapp(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    return s.staff_app(database_url, tmp_path_factory.mktemp("citizen-outbox"))
-
-
-@pytest.fixture(scope="module")
-def world(sapp: Flask) -> s.World:
-    return s.build_world(sapp, "cit")
-
-
-@pytest.fixture(scope="module")
-def sender(sapp: Flask, world: s.World) -> Any:
-    return s.staff_client(sapp, world.staff["sender"])
-
-
-@pytest.fixture(scope="module")
-def reviewer(sapp: Flask, world: s.World) -> Any:
-    return s.staff_client(sapp, world.staff["reviewer"])
+#: Prefix of this module's objects in the shared database (see tests/functional/conftest.py).
+WORLD_PREFIX = "cit"
 
 
 def tr(app: Flask, message: str, **values: Any) -> str:

@@ -41,24 +41,8 @@ from tests.functional.support import (
 HOSTILE = '=HYPERLINK("http://evil.example/","Klicka här")'
 
 
-@pytest.fixture(scope="module")
-def sapp(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    return s.staff_app(database_url, tmp_path_factory.mktemp("staff-outbox"))
-
-
-@pytest.fixture(scope="module")
-def world(sapp: Flask) -> s.World:
-    return s.build_world(sapp, "flow")
-
-
-@pytest.fixture(scope="module")
-def sender(sapp: Flask, world: s.World) -> Any:
-    return s.staff_client(sapp, world.staff["sender"])
-
-
-@pytest.fixture(scope="module")
-def reviewer(sapp: Flask, world: s.World) -> Any:
-    return s.staff_client(sapp, world.staff["reviewer"])
+#: Prefix of this module's objects in the shared database (see tests/functional/conftest.py).
+WORLD_PREFIX = "flow"
 
 
 def tr(app: Flask, message: str, **values: Any) -> str:
