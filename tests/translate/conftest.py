@@ -19,15 +19,6 @@ from formular.storage.db import db
 from formular.storage.identity import Role
 from formular.storage.translations import TranslationEdit
 from tests.auth.support import log_in_as_staff
-from tests.browser.conftest import (  # noqa: F401  (the browser fixtures, for test_browser.py)
-    axe,
-    axe_source,
-    browser,
-    live_server,
-    page,
-    t,
-    translator_page,
-)
 
 
 def clear_edits(app: Flask) -> None:

@@ -4,14 +4,16 @@ finds no WCAG 2.1 A/AA violations on the editor's pages."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import assert_no_violations, start_form
+from tests.translate.conftest import clear_edits
 
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason=f"Chromium not found at {CHROMIUM}")]
@@ -20,6 +22,15 @@ PHQ9 = "PHQ-9 – frågor om nedstämdhet"
 SOURCE = "Save and continue later"
 NEW = "Spara nu och fortsätt sedan"
 Axe = Callable[[Any], list[dict[str, Any]]]
+
+
+
+@pytest.fixture(autouse=True)
+def _no_edits(app: Flask) -> Iterator[None]:
+    """Start and end without translators' edits, so other browser tests see shipped texts."""
+    clear_edits(app)
+    yield
+    clear_edits(app)
 
 
 def _open_entry(translator_page: Any) -> None:
