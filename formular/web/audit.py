@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
@@ -80,12 +79,8 @@ def index() -> str:
         rows = session.execute(query.order_by(AccessLog.at.desc())
                                .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     units = session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name)).all()
-    def query_for(number: int) -> str:
-        return urlencode({**{k: v for k, v in args.items() if v}, "page": number})
-
     return render_template("audit/index.html", rows=rows, total=total, args=args, units=units,
-                           sample=sample, page=page, pages=max(1, -(-total // PAGE_SIZE)),
-                           query_for=query_for)
+                           sample=sample, page=page, pages=max(1, -(-total // PAGE_SIZE)))
 
 
 def _audited_units(unit_ids: list[int]) -> list[int]:

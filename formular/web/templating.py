@@ -107,6 +107,16 @@ def init_app(app: Flask) -> None:
         return "" if local is None else str(format_datetime(local, "short"))
 
     @app.template_global()
+    def page_query(number: int) -> str:
+        """This page's query string (filters, search) with another page number."""
+        from urllib.parse import urlencode
+
+        from flask import request
+
+        kept = {key: value for key, value in request.args.items() if value and key != "page"}
+        return urlencode({**kept, "page": number})
+
+    @app.template_global()
     def widget_texts() -> dict[str, str]:
         """The few fixed words of the widgets, translated once per page rather than per field."""
         return {"error": str(_l("Error:")), "optional": str(_l("optional")),

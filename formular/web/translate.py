@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gettext as gettext_module
 from typing import Any, cast
-from urllib.parse import urlencode
 
 from babel import Locale
 from babel.messages.plurals import get_plural
@@ -106,13 +105,12 @@ def entries(lang: str, domain: str) -> str:
     designs = _designs()
     groups = [(g, _group_title(g, designs)) for g in editor.progress(everything)] \
         if domain == DESIGNS else []
-    query = {"state": state, "q": search, **({"form": group} if group else {})}
     return render_template(
         "translate/entries.html", lang=lang, language=_language_name(lang), domain=domain,
         domain_title=_domain_title(domain, group, designs), state=state, search=search,
         group=group, groups=groups, entries=chosen[(page - 1) * PAGE_SIZE:page * PAGE_SIZE],
-        total=len(chosen), page=page, pages=pages, query=query, filters=FILTERS,
-        back=request.full_path.rstrip("?"), page_query=lambda n: urlencode({**query, "page": n}))
+        total=len(chosen), page=page, pages=pages, filters=FILTERS,
+        back=request.full_path.rstrip("?"))
 
 
 def _domain_title(domain: str, group: str, designs: dict[str, Any]) -> str:
