@@ -10,6 +10,7 @@ shown on the same page before moving on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from flask import Response, abort, jsonify, redirect, render_template, request
@@ -80,13 +81,14 @@ class Filler:
     #: URL values shared by every endpoint (the draft token, or an assignment token).
     url_values: dict[str, Any] | None = None
 
-    @property
+    @cached_property
     def locale(self) -> str:
         """The language the form is shown in: the visitor's, when this version is offered in
-        it (complete in the designs catalog), else the definition's source language."""
+        it (complete in the designs catalog), else the definition's source language. Worked
+        out once per filler, i.e. once per request."""
         return content_locale(self.draft.definition_version)
 
-    @property
+    @cached_property
     def compiled(self) -> CompiledDefinition:
         """The definition as this filler sees it, texts in :attr:`locale`. Values, codes and
         weights are the same in every language, so answers saved in one language are shown
