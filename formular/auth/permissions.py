@@ -32,23 +32,32 @@ class Permission(enum.StrEnum):
     OWN_ACCESS_LOG_READ = "citizen:accesslog:read"
     CATALOG_READ = "i18n:catalog:read"
     CATALOG_WRITE = "i18n:catalog:write"
+    DEFINITION_PUBLISH = "design:definition:publish"
+    POPULATION_IMPORT = "staff:population:import"
+    MEASUREMENT_WRITE = "staff:measurement:write"
+    PROFILE_READ = "staff:profile:read"
+    PROFILE_EXPORT = "staff:profile:export"
+    OWN_PROFILE_READ = "citizen:profile:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Designers see each form's translation progress (read only) to know what is complete.
     Role.DESIGNER: frozenset({Permission.DEFINITION_PREVIEW, Permission.DEFINITION_EDIT,
-                              Permission.CATALOG_READ}),
+                              Permission.DEFINITION_PUBLISH, Permission.CATALOG_READ}),
     Role.SENDER: frozenset({
         Permission.DEFINITION_PREVIEW, Permission.SENDOUT_CREATE, Permission.SENDOUT_READ,
-        Permission.SENDOUT_REMIND, Permission.SENDOUT_CANCEL,
+        Permission.SENDOUT_REMIND, Permission.SENDOUT_CANCEL, Permission.POPULATION_IMPORT,
     }),
     Role.REVIEWER: frozenset({
         Permission.DEFINITION_PREVIEW, Permission.SENDOUT_READ, Permission.SENDOUT_REMIND,
         Permission.SUBMISSION_READ, Permission.SUBMISSION_HANDLE, Permission.SUBMISSION_EXPORT,
+        # The health coach: measurements and lab values at the visit, the health profile.
+        Permission.MEASUREMENT_WRITE, Permission.PROFILE_READ, Permission.PROFILE_EXPORT,
     }),
     # Administrators manage units and users; reading answers needs the reviewer role too
     # (inner confidentiality: access follows the care task, not the admin title).
-    Role.ADMIN: frozenset({Permission.UNIT_MANAGE, Permission.USER_MANAGE}),
+    Role.ADMIN: frozenset({Permission.UNIT_MANAGE, Permission.USER_MANAGE,
+                           Permission.POPULATION_IMPORT}),
     Role.AUDITOR: frozenset({Permission.ACCESS_LOG_AUDIT}),
     # Translators edit the interface and form-content catalogs (not unit data).
     Role.TRANSLATOR: frozenset({Permission.CATALOG_READ, Permission.CATALOG_WRITE}),
@@ -56,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 
 CITIZEN_PERMISSIONS = frozenset({
     Permission.INBOX_READ, Permission.FORM_ANSWER, Permission.OWN_ACCESS_LOG_READ,
+    Permission.OWN_PROFILE_READ,
 })
 
 

@@ -105,16 +105,16 @@ def submit(session: Session, draft: Draft, answers: dict[str, Any],
               "answered_by_kind": "preview", **who}
     dialect = session.get_bind().dialect.name
     statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Submission)
-    new_id = session.execute(
+    # An ORM "upsert" returning the entity: the new row comes back as an object, no re-select.
+    inserted = session.scalars(
         statement.values(**values).on_conflict_do_nothing(index_elements=["draft_id"])
-        .returning(Submission.id)).scalar_one_or_none()
-    if new_id is not None:
+        .returning(Submission)).first()
+    if inserted is not None:
         session.execute(update(Draft).where(Draft.id == draft.id).values(submitted_at=now)
                         .execution_options(synchronize_session=False))
         set_committed_value(draft, "submitted_at", now)
-    found = session.get(Submission, new_id) if new_id is not None else None
-    return found or session.scalars(
-        select(Submission).where(Submission.draft_id == draft.id)).one()
+        return inserted
+    return session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
 
 
 def uploads_of(session: Session, draft: Draft) -> list[Upload]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
 from formular.auth.clock import as_utc, swedish_today
@@ -108,7 +109,7 @@ class AssignmentHooks(FillHooks):
             .execution_options(synchronize_session=False))
         if claimed.rowcount != 1:
             return
-        session.refresh(self.assignment)
+        set_committed_value(self.assignment, "submission_id", submission.id)
         transitions.fire(session, self.assignment, "submit", self.actor, utcnow(),
                          {"answered_by": "guardian" if self.actor.acting_for_id else "citizen",
                           "answers_valid": True})
@@ -135,10 +136,12 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
             update(Assignment).where(Assignment.id == assignment.id,
                                      Assignment.draft_id.is_(None))
             .values(draft_id=draft.id).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
+        if claimed.rowcount == 1:
+            set_committed_value(assignment, "draft_id", draft.id)
+        else:
             session.delete(draft)
             session.flush()
-        session.refresh(assignment)
+            session.refresh(assignment)
         changed = True
     draft_row = session.get(Draft, assignment.draft_id) if assignment.draft_id else None
     if draft_row is None:

@@ -103,6 +103,12 @@ class Filler:
         version = self.draft.definition_version
         return compile_cached(version.document, key=version.cache_key)
 
+    @property
+    def reviews(self) -> bool:
+        """Whether a review page comes before sending (policy ``review``, default true).
+        Without one, the last page's button sends the answers in the same request."""
+        return bool(self.compiled.policy.get("review", True))
+
     def url(self, name: str, **values: Any) -> str:
         from flask import url_for
 
@@ -213,6 +219,8 @@ class Filler:
         later = [p for p in visible if p > page_index]
         if later:
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
+        if action == "send" and not self.reviews:
+            return self.submit()
         return redirect(self.url("review"))  # type: ignore[return-value]
 
     def _render(self, form: FlaskForm, page_index: int, errors: list[FieldError],
@@ -224,9 +232,10 @@ class Filler:
         view = build_page(compiled, page_index, self.audience, form, evaluation, errors,
                           describe, visible)
         earlier = [p for p in visible if p < page_index]
+        sends = not self.reviews and not [p for p in visible if p > page_index]
         html = render_template(
             "form/page.html", filler=self, compiled=compiled, view=view, form=form,
-            notice=notice, has_previous=bool(earlier),
+            notice=notice, has_previous=bool(earlier), sends=sends,
             plan=client_plan(compiled, self.audience), answers=evaluation.answers,
             action_url=self.url("page", page=page_index), review_url=self.url("review"),
         )
