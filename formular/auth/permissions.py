@@ -38,6 +38,14 @@ class Permission(enum.StrEnum):
     PROFILE_READ = "staff:profile:read"
     PROFILE_EXPORT = "staff:profile:export"
     OWN_PROFILE_READ = "citizen:profile:read"
+    CASE_READ = "staff:case:read"
+    CASE_ASSIGN = "staff:case:assign"
+    CASE_REPLY = "staff:case:reply"
+    CASE_CLOSE = "staff:case:close"
+    CASETYPE_MANAGE = "admin:casetype:manage"
+    CASE_CREATE = "citizen:case:create"
+    CASE_CITIZEN_REPLY = "citizen:case:reply"
+    CASE_WITHDRAW = "citizen:case:withdraw"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -57,15 +65,22 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Administrators manage units and users; reading answers needs the reviewer role too
     # (inner confidentiality: access follows the care task, not the admin title).
     Role.ADMIN: frozenset({Permission.UNIT_MANAGE, Permission.USER_MANAGE,
-                           Permission.POPULATION_IMPORT}),
+                           Permission.POPULATION_IMPORT, Permission.CASETYPE_MANAGE}),
     Role.AUDITOR: frozenset({Permission.ACCESS_LOG_AUDIT}),
+    # The case receiver (ärendemottagare) assigns the unit's incoming cases and may answer;
+    # handlers answer and close the cases of their unit.
+    Role.CASE_RECEIVER: frozenset({Permission.CASE_READ, Permission.CASE_ASSIGN,
+                                   Permission.CASE_REPLY, Permission.CASE_CLOSE}),
+    Role.CASE_HANDLER: frozenset({Permission.CASE_READ, Permission.CASE_REPLY,
+                                  Permission.CASE_CLOSE}),
     # Translators edit the interface and form-content catalogs (not unit data).
     Role.TRANSLATOR: frozenset({Permission.CATALOG_READ, Permission.CATALOG_WRITE}),
 }
 
 CITIZEN_PERMISSIONS = frozenset({
     Permission.INBOX_READ, Permission.FORM_ANSWER, Permission.OWN_ACCESS_LOG_READ,
-    Permission.OWN_PROFILE_READ,
+    Permission.OWN_PROFILE_READ, Permission.CASE_CREATE, Permission.CASE_CITIZEN_REPLY,
+    Permission.CASE_WITHDRAW,
 })
 
 

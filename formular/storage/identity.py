@@ -27,6 +27,9 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
     AUDITOR = "auditor"
     TRANSLATOR = "translator"
+    #: Case types (issue #6): the receiver assigns incoming cases, handlers answer them.
+    CASE_RECEIVER = "case-receiver"
+    CASE_HANDLER = "case-handler"
 
 
 class Unit(Base):
