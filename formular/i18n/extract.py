@@ -13,6 +13,10 @@ two entries that may be translated differently, and the runtime finds a translat
 (:mod:`formular.i18n.content`). The auto comment (``#.``) says which item, option or band the
 text belongs to, so a translator need not read the JSON.
 
+Health-profile definitions (``designs/profiles/*.json``, :mod:`formular.profiles`) are form
+content too: their title, notice, level and area texts are extracted into the same domain with
+the context ``"<profile id>:<JSON pointer>"`` (:func:`profile_texts`).
+
 :func:`texts_of` is the single list of translatable texts: the Babel extractor
 (:func:`extract_designs`, registered as the ``formular_designs`` extraction method) and the
 runtime translation both use it, so what is extracted is exactly what is translated.
@@ -78,13 +82,22 @@ class TextEntry:
     comment: str = ""
 
 
+def is_profile(document: Any) -> bool:
+    """Whether a JSON document is a profile definition (``designs/profiles/``, its format key
+    is ``profile``) rather than a form definition (``formular``)."""
+    return isinstance(document, Mapping) and "profile" in document and "formular" not in document
+
+
 def texts_of(document: Mapping[str, Any]) -> list[TextEntry]:
-    """Every translatable text of a definition, in document order, empty texts left out.
+    """Every translatable text of a definition (or of a profile definition, see
+    :func:`profile_texts`), in document order, empty texts left out.
 
     Codes, values, weights, ids, rules and test cases are never listed: they are the same in
     every language. Licence and copyright lines are legal text quoted as published and stay
     in the source language.
     """
+    if is_profile(document):
+        return profile_texts(document)
     design = str(document.get("id", ""))
     found: list[TextEntry] = []
 
@@ -134,6 +147,35 @@ def texts_of(document: Mapping[str, Any]) -> list[TextEntry]:
     return found
 
 
+def profile_texts(document: Mapping[str, Any]) -> list[TextEntry]:
+    """Every translatable text of a health-profile definition (``designs/profiles/*.json``):
+    title, description, notice, level labels and descriptions, and each area's label,
+    description, unit and help. Contexts are ``"<profile id>:<JSON pointer>"`` like a form's, so
+    a profile id must not be a form definition's id (``formular designs check`` says so)."""
+    profile = str(document.get("id", ""))
+    found: list[TextEntry] = []
+
+    def add(value: Any, comment: str, *parts: str | int) -> None:
+        if isinstance(value, str) and value.strip():
+            found.append(_entry(profile, pointer_join(*parts), value, comment))
+
+    add(document.get("title"), "health profile title", "title")
+    add(document.get("description"), "health profile description", "description")
+    add(document.get("notice"), "health profile notice, shown wherever the profile is shown",
+        "notice")
+    for index, level in enumerate(_list(document.get("levels"))):
+        level = _mapping(level)
+        add(level.get("label"), f"profile level {level.get('value')}: label",
+            "levels", index, "label")
+        add(level.get("description"), f"profile level {level.get('value')}: description",
+            "levels", index, "description")
+    for index, area in enumerate(_list(document.get("areas"))):
+        area = _mapping(area)
+        for key in ("label", "description", "unit", "help"):
+            add(area.get(key), f"profile area {area.get('id')}: {key}", "areas", index, key)
+    return found
+
+
 def _item_texts(design: str, item: Json, pointer: str, group: Json | None) -> list[TextEntry]:
     name = f"item {item.get('name')} ({item.get('type')})"
     if group is not None:
@@ -179,13 +221,14 @@ def extract_designs(
     fileobj: IO[bytes], keywords: Collection[str], comment_tags: Collection[str],
     options: Mapping[str, Any],
 ) -> Iterator[tuple[int, str, tuple[str, str], list[str]]]:
-    """Babel extraction method for definition files (``designs/*.json``).
+    """Babel extraction method for definition files (``designs/*.json``) and health-profile
+    definitions (``designs/profiles/*.json``).
 
     Yields ``(lineno, "pgettext", (context, text), [comment])`` for every text of
     :func:`texts_of`; ``pgettext`` is one of Babel's default keywords, so the context lands in
-    ``msgctxt``. A JSON file without a definition's ``formular`` key yields nothing; a file
-    that is not JSON fails the extraction (a broken design should not silently lose its
-    texts from the template).
+    ``msgctxt``. A JSON file without a definition's ``formular`` key (or a profile's
+    ``profile`` key) yields nothing; a file that is not JSON fails the extraction (a broken
+    design should not silently lose its texts from the template).
 
     :param options: from the mapping file; ``encoding`` (default UTF-8) is honoured.
     """
@@ -194,7 +237,7 @@ def extract_designs(
                          "keywords (no --no-default-keywords) or add -k pgettext:1c,2")
     source = fileobj.read().decode(str(options.get("encoding", "utf-8")))
     document = json.loads(source)
-    if not isinstance(document, dict) or "formular" not in document:
+    if not isinstance(document, dict) or not ("formular" in document or is_profile(document)):
         return
     lines = value_lines(source)
     for entry in texts_of(document):
@@ -292,7 +335,9 @@ def fill_source_language(translations: Path, designs: Path) -> list[Path]:
     from babel.messages.pofile import read_po, write_po
 
     languages: dict[str, str] = {}
-    for path in sorted(designs.glob("*.json")):
+    # Every JSON file under designs/ (the mapping file extracts designs/**.json): the forms,
+    # the health profiles in profiles/ and any other folder of definitions.
+    for path in sorted(designs.rglob("*.json")):
         document = json.loads(path.read_text(encoding="utf-8"))
         if isinstance(document, dict) and "id" in document:
             languages[str(document["id"])] = str(document.get("language", ""))

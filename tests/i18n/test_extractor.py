@@ -172,6 +172,11 @@ def test_designs_template_is_current(tmp_path: Path) -> None:
 
 def test_the_template_counts_every_text_of_every_design() -> None:
     expected = sum(len(texts_of(load_design(path.stem))) for path in DESIGNS.glob("*.json"))
+    # Health-profile definitions (designs/profiles/) are form content too.
+    # So are the clinic-made case-type examples (designs/clinic-examples/).
+    expected += sum(len(texts_of(json.loads(path.read_text(encoding="utf-8"))))
+                    for pattern in ("profiles/*.json", "clinic-examples/*.json")
+                    for path in DESIGNS.glob(pattern))
     assert len(_keys(_catalog(TEMPLATE))) == expected
 
 

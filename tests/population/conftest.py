@@ -1,0 +1,28 @@
+"""Fixtures of the population tests: the staff app whose jobs run at once, and a world of
+units, staff and citizens per test module (named with the module's ``WORLD_PREFIX``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.functional import staff_support as s
+
+
+@pytest.fixture(scope="module")
+def sapp(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory,
+         request: pytest.FixtureRequest) -> Flask:
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    return s.staff_app(database_url, tmp_path_factory.mktemp(f"{name}-outbox"))
+
+
+@pytest.fixture(scope="module")
+def world(sapp: Flask, request: pytest.FixtureRequest) -> s.World:
+    return s.build_world(sapp, request.module.WORLD_PREFIX)
+
+
+@pytest.fixture(scope="module")
+def sender(sapp: Flask, world: s.World) -> Any:
+    return s.staff_client(sapp, world.staff["sender"])
