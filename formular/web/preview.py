@@ -1,4 +1,4 @@
-"""Preview: open any stored design and fill it in page by page, as a citizen or as staff.
+"""Preview: open a stored design and fill it in page by page, as a citizen or as staff.
 
 For logged-in staff with a role in any unit (designers, senders, reviewers): they see exactly
 what a citizen will see before sending a form. A draft is reachable only from the browser
@@ -16,12 +16,13 @@ from werkzeug.wrappers import Response
 
 from formular.auth.permissions import Permission
 from formular.definitions.service import Subject
+from formular.design.workspace import can_use_version
 from formular.i18n.service import localized_scores, offered_for
 from formular.storage import drafts
 from formular.storage.db import db
-from formular.storage.models import Draft
+from formular.storage.models import DefinitionVersion, Draft
 
-from .access import require
+from .access import current_actor, require
 from .filling import Filler
 from .i18n import offer_form_languages
 
@@ -38,7 +39,7 @@ MAX_SESSION_DRAFTS = 30
 def index() -> str:
     """Every stored form, with the languages each is complete in (the publish gate), so a
     designer sees at once which translations are still missing."""
-    versions = drafts.latest_versions(db.session())
+    versions = [v for v in drafts.latest_versions(db.session()) if _may_preview(v)]
     languages = {}
     for version in versions:
         offered = offered_for(version)
@@ -51,7 +52,7 @@ def index() -> str:
 @require(Permission.DEFINITION_PREVIEW)
 def start(definition_id: str) -> Response:
     version = drafts.latest_version(db.session(), definition_id)
-    if version is None:
+    if version is None or not _may_preview(version):
         abort(404)
     audience = request.form.get("audience", "citizen")
     if audience not in ("citizen", "staff"):
@@ -71,6 +72,14 @@ def start(definition_id: str) -> Response:
         owned.pop(next(iter(owned)))
     session["preview"] = owned
     return redirect(f"/preview/d/{draft.token}/0")
+
+
+def _may_preview(version: DefinitionVersion) -> bool:
+    """Shipped forms, and a unit's own forms and the templates it may use, for staff of a
+    unit where they may preview: another unit's unit-only form is not theirs to see."""
+    actor = current_actor()
+    return any(can_use_version(db.session(), unit_id, version)
+               for unit_id in actor.units_with(Permission.DEFINITION_PREVIEW))
 
 
 def _filler(token: str) -> Filler:
