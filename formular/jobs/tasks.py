@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from formular.cases import timers as case_timers
 from formular.notify import mail
 from formular.sendouts import timers
 from formular.sendouts.service import BATCH_SIZE, insert_assignments, release_due
@@ -132,6 +133,7 @@ def tick() -> dict[str, int]:
         session.commit()  # also ends the advisory lock; timers lock each send-out's row
         moved = timers.tick(session, now)
         session.commit()
+        moved += case_timers.tick(session, now)  # the case inbox's overdue flag (#6)
         mail_due = mail.has_due(session, now)
     if mail_due:
         _enqueue(SEND_NOTIFICATIONS)
