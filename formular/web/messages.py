@@ -101,6 +101,9 @@ def _by_keyword(keyword: str, limit: Any, item: ItemSpec | None) -> str:
         return _("The file is too large.")
     if keyword == "file-type":
         return _("The file is not a PDF, PNG, JPEG or GIF file (its content was checked).")
+    if keyword == "file-name":
+        return _("The file name's ending does not match what the file contains. Rename the "
+                 "file (for example .pdf for a PDF, .jpg for a photo) and attach it again.")
     if keyword == "unknown-field":
         return _("The form contained an answer to a question that does not exist.")
     return _("The answer is not valid.")

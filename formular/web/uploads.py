@@ -25,6 +25,23 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+#: File name endings of each allowed type. A known ending that names another type (a PNG
+#: called ``intyg.pdf``) is refused: whoever opens the file later trusts the name.
+EXTENSIONS: dict[str, str] = {
+    "pdf": "application/pdf", "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg",
+    "jpe": "image/jpeg", "jfif": "image/jpeg", "gif": "image/gif",
+}
+
+
+def name_fits(filename: str, content_type: str) -> bool:
+    """Whether the name's ending agrees with the content (a name without an ending fits; an
+    ending of no allowed type does not, so ``scan.exe`` holding a PDF is refused too)."""
+    base = safe_filename(filename)
+    if "." not in base:
+        return True
+    return EXTENSIONS.get(base.rsplit(".", 1)[1].lower()) == content_type
+
+
 @dataclass(frozen=True)
 class CheckedFile:
     filename: str
@@ -42,7 +59,8 @@ def safe_filename(name: str) -> str:
 
 def check_file(filename: str, data: bytes, accept: tuple[str, ...], max_size: int
                ) -> tuple[CheckedFile | None, str | None]:
-    """The checked file, or the reason (a keyword) it is refused: empty, too-large, type."""
+    """The checked file, or the reason (a keyword) it is refused: empty, too-large, type
+    (the content is none of the accepted types), name (the name's ending says another type)."""
     if not data:
         return None, "empty"
     if len(data) > max_size:
@@ -50,5 +68,7 @@ def check_file(filename: str, data: bytes, accept: tuple[str, ...], max_size: in
     content_type = sniff(data)
     if content_type is None or content_type not in accept:
         return None, "type"
+    if not name_fits(filename, content_type):
+        return None, "name"
     return CheckedFile(safe_filename(filename), content_type, data,
                        hashlib.sha256(data).hexdigest()), None

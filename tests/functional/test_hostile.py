@@ -253,7 +253,12 @@ def uploads_of(app: Flask, form: Any) -> int:
      "The file is not a PDF, PNG, JPEG or GIF file (its content was checked)."),
     (b"", "tom.png", "The file is empty."),
     (PNG + b"\x00" * 2048, "stor.png", "The file is too large."),
-], ids=["pdf-as-png", "html-as-png", "gif-not-accepted", "empty", "too-large"])
+    (PNG, "intyg.pdf", "The file name's ending does not match what the file contains. Rename "
+     "the file (for example .pdf for a PDF, .jpg for a photo) and attach it again."),
+    (PNG, "bild.exe", "The file name's ending does not match what the file contains. Rename "
+     "the file (for example .pdf for a PDF, .jpg for a photo) and attach it again."),
+], ids=["pdf-as-png", "html-as-png", "gif-not-accepted", "empty", "too-large", "png-as-pdf",
+        "png-as-exe"])
 def test_refused_file_is_a_field_error_and_not_stored(driver: Any, app: Flask, png_design: str,
                                                       content: bytes, name: str,
                                                       reason: str) -> None:
