@@ -45,9 +45,8 @@ function readInputs (scope, prefix = '') {
     const name = element.name.slice(prefix.length)
     if (name.includes('-')) continue // a repeating group's row input
     if (element.closest('[hidden]')) continue
-    const type = plan.fields?.[name]
     if (element.type === 'checkbox') {
-      if (!(name in data)) data[name] = []
+      if (!Array.isArray(data[name])) data[name] = []
       if (element.checked) data[name].push(coerce(name, element.value))
     } else if (element.type === 'radio') {
       if (element.checked) data[name] = coerce(name, element.value)
@@ -55,7 +54,11 @@ function readInputs (scope, prefix = '') {
     } else {
       data[name] = coerce(name, element.value)
     }
-    if (type === 'multi-choice' && Array.isArray(data[name]) && data[name].length === 0) {
+  }
+  // An unanswered multiple choice is no answer (not an empty list); decided once every box of
+  // the question was read, so a later checked box still counts.
+  for (const [name, value] of Object.entries(data)) {
+    if (plan.fields?.[name] === 'multi-choice' && Array.isArray(value) && value.length === 0) {
       data[name] = undefined
     }
   }
@@ -106,8 +109,9 @@ function refresh () {
     for (const element of form.querySelectorAll('[data-element]')) {
       if (element.closest('.repetition')) continue
       const rules = showRulesFor(element.dataset.element)
-      if (!rules.length) continue
-      const hidden = !rules.some((rule) => holds(rule.when, data))
+      // No rule of its own: shown whenever its section or page is (the server marks it hidden
+      // while an enclosing element is, so a section a rule opens must open its items too).
+      const hidden = rules.length > 0 && !rules.some((rule) => holds(rule.when, data))
       if (element.hidden !== hidden) changed = true
       setHidden(element, hidden)
     }
@@ -117,8 +121,7 @@ function refresh () {
       calculate(row, rowData)
       for (const element of row.querySelectorAll('[data-element]')) {
         const rules = showRulesFor(element.dataset.element)
-        if (!rules.length) continue
-        const hidden = !rules.some((rule) => holds(rule.when, rowData))
+        const hidden = rules.length > 0 && !rules.some((rule) => holds(rule.when, rowData))
         if (element.hidden !== hidden) changed = true
         setHidden(element, hidden)
       }
