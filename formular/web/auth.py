@@ -11,6 +11,7 @@ Failures say only "Wrong username or password", whether the user exists, is lock
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import requests
@@ -37,10 +38,10 @@ from werkzeug.wrappers import Response
 
 from formular.auth import accounts, citizens, oidc, passwords, ratelimit, sessions
 from formular.auth.clock import swedish_today
-from formular.auth.permissions import Permission
+from formular.auth.permissions import ROLE_PERMISSIONS, Permission
 from formular.storage.audit import EventLog
 from formular.storage.db import db
-from formular.storage.identity import Citizen, StaffUser
+from formular.storage.identity import Citizen, Role, StaffUser
 
 from . import access
 from .access import public, require
@@ -168,6 +169,32 @@ def _landing(kind: str) -> str:
     return url_for(endpoint if endpoint in current_app.view_functions else "home.index")
 
 
+#: Where staff land after log-in: the first part of the site their roles open (a designer
+#: or a case handler has no send-outs to follow up, so the follow-up page would refuse them).
+STAFF_HOMES: tuple[tuple[Permission, str], ...] = (
+    (Permission.SENDOUT_READ, "staff.index"),
+    (Permission.CASE_READ, "cases_staff.index"),
+    (Permission.DEFINITION_EDIT, "design.index"),
+    (Permission.CASETYPE_MANAGE, "casetypes_admin.index"),
+    (Permission.ACCESS_LOG_AUDIT, "audit.index"),
+    (Permission.CATALOG_READ, "translate.index"),
+)
+
+
+def _staff_landing(roles: Iterable[Role]) -> str:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    for permission, endpoint in STAFF_HOMES:
+        if permission in granted and endpoint in current_app.view_functions:
+            return url_for(endpoint)
+    return url_for("home.index")
+
+
+def _roles_of(user: StaffUser) -> list[Role]:
+    return [Role(assignment.role) for assignment in user.roles]
+
+
 # -- staff password log-in ------------------------------------------------------------------
 
 
@@ -183,8 +210,10 @@ def _login_page(next_url: str, username: str = "", error: Any = None,
 def login() -> Response:
     next_url = _next_url()
     if request.method == "GET":
-        if access.current_actor().is_staff:
-            return redirect(next_url or _landing("staff"))
+        actor = access.current_actor()
+        if actor.is_staff:
+            roles = [role for held in actor.units.values() for role in held]
+            return redirect(next_url or _staff_landing(roles))
         return _login_page(next_url)
 
     username = request.form.get("username", "").strip()[:MAX_USERNAME_LENGTH]
@@ -227,7 +256,8 @@ def login() -> Response:
         user.password_hash = new_hash
     ratelimit.register_success(user)
     ratelimit.record_attempt(db_session, username, address, moment, True, limits)
-    return _log_in("staff", "local", next_url or _landing("staff"), staff_user_id=user.id)
+    return _log_in("staff", "local", next_url or _staff_landing(_roles_of(user)),
+                   staff_user_id=user.id)
 
 
 @bp.post("/logout")
@@ -364,7 +394,8 @@ def _oidc_staff(claims: dict[str, Any], next_url: str) -> Response:
         return _refused(_("No active staff account is linked to this log-in. Contact your "
                           "administrator."), kind="staff")
     level = oidc.assurance_level(claims, oidc.acr_levels(current_app.config))
-    return _log_in("staff", "oidc", next_url or _landing("staff"), staff_user_id=user.id,
+    return _log_in("staff", "oidc", next_url or _staff_landing(_roles_of(user)),
+                   staff_user_id=user.id,
                    assurance_level=level)
 
 
