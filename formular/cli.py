@@ -163,14 +163,18 @@ def designs() -> None:
 @designs.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 def designs_check(paths: tuple[Path, ...]) -> None:
-    """Validate, lint and run the test cases of design files (default: all of designs/).
+    """Validate, lint and run the test cases of design files (default: all of designs/, the
+    health profiles in designs/profiles/, checked against the definitions they read, and the
+    clinic-made case types in designs/clinic-examples/).
 
     Prints one ``file:pointer: message`` line per problem; exits 1 if there is any.
     """
-    from formular.designs import check_files
+    from formular.casetypes.examples import clinic_example_files
+    from formular.designs import check_paths, profile_files
 
-    files = _expand(paths) if paths else _default_designs()
-    reports = check_files(files)
+    files = _expand(paths) if paths else (_default_designs() + profile_files(_designs_folder())
+                                          + clinic_example_files(_designs_folder()))
+    reports = check_paths(files)
     failed = False
     for report in reports:
         for line in report.lines():
@@ -254,11 +258,14 @@ def i18n_check() -> None:
     sys.exit(1 if failed else 0)
 
 
-def _default_designs() -> list[Path]:
+def _designs_folder() -> Path:
     from formular.config import DEFAULTS
 
-    folder = Path(os.environ.get("FORMULAR_DESIGNS_DIR", DEFAULTS["DESIGNS_DIR"]))
-    return _expand((folder,))
+    return Path(os.environ.get("FORMULAR_DESIGNS_DIR", DEFAULTS["DESIGNS_DIR"]))
+
+
+def _default_designs() -> list[Path]:
+    return _expand((_designs_folder(),))
 
 
 def _design_paths(app: Any, paths: tuple[Path, ...]) -> list[Path]:
@@ -298,3 +305,13 @@ def _load(app: Any, files: list[Path]) -> bool:
             click.echo(f"{'stored' if new else 'unchanged'}: {row.definition_id} "
                        f"version {row.version}")
     return ok
+
+
+def _register_subcommands() -> None:
+    """Command groups that live beside their feature (kept out of this module's imports)."""
+    from formular.population.cli import population
+
+    main.add_command(population)
+
+
+_register_subcommands()

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formular import demo_health
 from formular.auth.permissions import Actor
+from formular.casetypes import demo as casetypes_demo
 from formular.definitions.personnummer import luhn_check_digit
 from formular.definitions.scores import scoring_to_json
 from formular.definitions.service import Subject, compile_cached
+from formular.design import demo as design_demo
+from formular.population.demo import seed_listed_population
 from formular.sendouts import recipients, service, transitions
 from formular.storage import drafts
 from formular.storage.base import utcnow
@@ -102,7 +106,15 @@ def seed(session: Session) -> DemoSummary:
                           body="Hej! Svara gärna på formuläret före ditt besök hos oss. "
                                "Dina svar läses av din sjuksköterska."))
     session.flush()
+    seed_listed_population(session, units["vc-norr"])  # listed population, 1976 cohort (#7)
     _send_outs(session, units["vc-norr"], users["anna"], people)
+    demo_health.seed(session)  # a 50-year-old with a health profile (issue #7)
+    design_demo.seed(session)  # a design draft and a shared template (issue #4)
+    staff_list += casetypes_demo.seed(  # case types, standard replies, case staff (#6, C2)
+        session, units["vc-norr"], units["vc-soder"], hashed)
+    from formular.cases import demo_inbox  # errands in the case inbox (#6, C3)
+
+    demo_inbox.seed(session, units["vc-norr"])
     return DemoSummary(True, staff_list, citizen_list)
 
 

@@ -48,7 +48,9 @@ class Who:
         return self.name
 
 
-STAFF_ROLES = ("sender", "reviewer", "designer", "admin", "auditor")
+STAFF_ROLES = ("sender", "reviewer", "designer", "admin", "auditor",
+               # the case inbox (issue #6, C3): made by tests/cases/support.build_cases_world
+               "case-receiver", "case-handler")
 ACTORS: tuple[Who, ...] = (
     Who("anonymous", "anonymous"),
     Who("citizen-a", "citizen"),
@@ -117,6 +119,21 @@ TRANSLATORS = {"translator"}
 #: Designers read translation progress (to see which languages a form is complete in).
 CATALOG_READERS = TRANSLATORS | {"designer"}
 CITIZEN_A = {"citizen-a"}
+#: staff:population:import (issue #7, part 3)
+IMPORTERS = {"sender", "admin"}
+
+
+def own_import() -> Expect:
+    """A population import is shown only to the one who uploaded it (clinic A's sender)."""
+    allowed = staff_only(IMPORTERS, unit_object=False)
+    return lambda who: ("ok" if who.name == "a-sender" else "not-found") \
+        if allowed(who) == "ok" else allowed(who)
+
+
+#: The form designer (issue #4): designers only; clinic A's drafts and forms are 404 for B.
+DESIGNERS = {"designer"}
+DESIGN_DRAFT = {"draft_id": "design_draft_id"}
+DESIGN_VERSION = {"definition_id": "design_definition_id", "version": "design_version"}
 
 
 @dataclass
@@ -206,7 +223,146 @@ POLICY: dict[str, Route] = {
     "auth.demo_citizen_login": Route(public(), data=lambda o: {"citizen": str(o.citizen_a)},
                                      fresh=True),
     "auth.logout": Route(public(), fresh=True),
+    # listed population, cohort send-outs, invitation letters (issue #7, part 3)
+    "population.import_population": Route(staff_only(IMPORTERS, unit_object=False)),
+    "population.import_preview": Route(own_import(), {"import_id": "population_import_id"}),
+    "population.new_cohort": Route(staff_only(SENDERS, unit_object=False)),
+    "population.cohort_preview": Route(staff_only(SENDERS, unit_object=True),
+                                       {"job_id": "cohort_job_id"}),
+    "population.letters": Route(staff_only(READERS, unit_object=True)),
+    "population.confirm_import": Route(own_import(), {"import_id": "population_import_id"},
+                                       data=lambda o: {"digest": o.population_import_digest}),
+    "population.confirm_cohort": Route(staff_only(SENDERS, unit_object=True),
+                                       {"job_id": "cohort_job_id"}),
+    "population.print_letters": Route(staff_only(READERS, unit_object=True), data=lambda o: {
+        "language": "sv", "recipients": "all", "kind": "questionnaire"}),
+    # health check: measurements, health profile, register export (issue #7, part 2)
+    "health.index": Route(staff_only(REVIEWERS, unit_object=False)),
+    "health.measurements": Route(staff_only(REVIEWERS, unit_object=True),
+                                 {"token": "health_token"}),
+    "health.staff_profile": Route(staff_only(REVIEWERS, unit_object=True),
+                                  {"token": "health_token"}),
+    "health.staff_profile_pdf": Route(staff_only(REVIEWERS, unit_object=True),
+                                      {"token": "health_token"}),
+    "health.send_out_csv": Route(staff_only(REVIEWERS, unit_object=True),
+                                 {"send_out_id": "health_send_out_id"}),
+    "health.unit_csv": Route(staff_only(REVIEWERS, unit_object=True), {"unit_id": "unit_a"}),
+    "health.citizen_profile": Route(citizen_only(CITIZEN_A), {"token": "health_token"}),
+    "health.citizen_profile_pdf": Route(citizen_only(CITIZEN_A), {"token": "health_token"}),
+    "health.save_measurements": Route(staff_only(REVIEWERS, unit_object=True),
+                                      {"token": "health_token"},
+                                      data=lambda o: {"_revision": "0", **HEALTH_VALUES}),
+    # the form designer's workspace, preview and publishing (issue #4, D1)
+    "design.index": Route(staff_only(DESIGNERS, unit_object=False)),
+    "design.new": Route(staff_only(DESIGNERS, unit_object=False)),
+    "design.draft": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT),
+    "design.export": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT),
+    "design.preview": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT),
+    "design.publish": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT),
+    "design.export_version": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_VERSION),
+    "design.version_diff": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_VERSION),
+    "design.validate": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT,
+                             data=lambda o: {"document": "{}"}),
+    "design.discard": Route(staff_only(DESIGNERS, unit_object=True),
+                            {"draft_id": "design_discard_draft_id"},
+                            data=lambda o: {"revision": "1"}),
+    "design.create_blank": Route(staff_only(DESIGNERS, unit_object=True), data=lambda o: {
+        "unit": str(o.unit_a), "title": "Matris", "definition_id": "mx-blank",
+        "language": "sv"}),
+    "design.create_copy": Route(staff_only(DESIGNERS, unit_object=True), data=lambda o: {
+        "unit": str(o.unit_a), "version": str(o.design_phq_version_id),
+        "definition_id": "mx-copy"}),
+    "design.create_import": Route(staff_only(DESIGNERS, unit_object=True), data=lambda o: {
+        "unit": str(o.unit_a), "file": (__import__("io").BytesIO(o.design_import), "m.json")}),
+    "design.next_version": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_VERSION,
+                                 data=lambda o: {"unit": str(o.unit_a)}),
+    "design.withdraw": Route(staff_only(DESIGNERS, unit_object=True),
+                             {"definition_id": "design_shared_id"},
+                             data=lambda o: {"unit": str(o.unit_a)}),
+    "design.subscribe": Route(staff_only(DESIGNERS, unit_object=True),
+                              {"definition_id": "design_shared_id"},
+                              data=lambda o: {"unit": str(o.unit_a), "follow": "1"}),
+    "design.unsubscribe": Route(staff_only(DESIGNERS, unit_object=True),
+                                {"definition_id": "design_shared_id"},
+                                data=lambda o: {"unit": str(o.unit_a)}),
+    # the form editor (issue #4, D2): only clinic A's designers edit clinic A's drafts
+    "design_editor.edit": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT),
+    "design_editor.try_it": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT,
+                                  data=lambda o: {"revision": "1", "mood": "never"}),
+    "design_editor.operate": Route(staff_only(DESIGNERS, unit_object=True),
+                                   {**DESIGN_DRAFT, "name": "design_op"},
+                                   data=lambda o: {"revision": "1", "item_type": "text"}),
 }
+#: Citizen pages outside the citizen blueprint (an anonymous visitor goes to /login/citizen).
+CITIZEN_SIDE = {"health.citizen_profile", "health.citizen_profile_pdf"}
+
+# -- the citizen's errands (issue #6, C1): citizen A's case at clinic A -----------------------
+C1_DRAFT = {"token": "c1_draft_token"}
+C1_CASE = {"token": "c1_case_token"}
+C1_CASE_TYPE = {"unit_id": "c1_unit_id", "definition_id": "c1_definition_id"}
+POLICY.update({
+    "cases_citizen.my_cases": Route(citizen_only()),
+    "cases_citizen.choose_clinic": Route(citizen_only()),
+    "cases_citizen.choose_case_type": Route(citizen_only(), {"unit_id": "c1_unit_id"}),
+    "cases_citizen.terms": Route(citizen_only(), C1_CASE_TYPE),
+    "cases_citizen.page": Route(citizen_only(CITIZEN_A), C1_DRAFT),
+    "cases_citizen.review": Route(citizen_only(CITIZEN_A), C1_DRAFT),
+    "cases_citizen.attachments": Route(citizen_only(CITIZEN_A), C1_DRAFT),
+    "cases_citizen.receipt": Route(citizen_only(CITIZEN_A), C1_DRAFT),
+    "cases_citizen.show": Route(citizen_only(CITIZEN_A), C1_CASE),
+    "cases_citizen.download": Route(citizen_only(CITIZEN_A), {
+        "token": "c1_case_token", "file_token": "c1_file_token"}),
+    # POST: a page save, a send of an incomplete form (back to the review), an answer to the
+    # clinic's question, a withdrawal (a second one is a refused redirect too)
+    "cases_citizen.post_page": Route(citizen_only(CITIZEN_A), C1_DRAFT,
+                                     data=lambda o: {"_revision": "0", "_action": "save"}),
+    "cases_citizen.submit": Route(citizen_only(CITIZEN_A), C1_DRAFT),
+    "cases_citizen.reply": Route(citizen_only(CITIZEN_A), {"token": "c1_reply_token"},
+                                 data=lambda o: {"message": "Svar från invånaren"}),
+    "cases_citizen.withdraw": Route(citizen_only(CITIZEN_A), {"token": "c1_withdraw_token"}),
+})
+#: Citizen-side endpoints outside the citizen blueprint (log-in at /login/citizen).
+CITIZEN_SIDE |= {name for name in POLICY if name.startswith("cases_citizen.")}
+
+# -- case-type administration (issue #6, C2): clinic A's case types, replies and hand-outs ---
+#: admin:casetype:manage; clinic B's administrator gets 404 for clinic A's unit and objects.
+CASETYPE_ADMINS = {"admin"}
+C2_UNIT = {"unit_id": "c2_unit_id"}
+POLICY.update({
+    "casetypes_admin.index": Route(staff_only(CASETYPE_ADMINS, unit_object=False)),
+    "casetypes_admin.unit": Route(staff_only(CASETYPE_ADMINS, unit_object=True), C2_UNIT),
+    "casetypes_admin.setting": Route(staff_only(CASETYPE_ADMINS, unit_object=True), {
+        "unit_id": "c2_unit_id", "definition_id": "c2_definition_id"}),
+    "casetypes_admin.replies": Route(staff_only(CASETYPE_ADMINS, unit_object=True), C2_UNIT),
+    "casetypes_admin.new_reply": Route(staff_only(CASETYPE_ADMINS, unit_object=True), C2_UNIT),
+    "casetypes_admin.reply": Route(staff_only(CASETYPE_ADMINS, unit_object=True), {
+        "unit_id": "c2_unit_id", "reply_id": "c2_reply_id"}),
+    "casetypes_admin.grants": Route(staff_only(CASETYPE_ADMINS, unit_object=True), C2_UNIT),
+    # POST: a revoke (a second one is a refused redirect with a message too)
+    "casetypes_admin.revoke": Route(staff_only(CASETYPE_ADMINS, unit_object=True), {
+        "unit_id": "c2_unit_id", "grant_id": "c2_grant_id"}),
+})
+# -- the staff case inbox (issue #6, C3): clinic A's cases ------------------------------------
+#: staff:case:read, :reply, :close; staff:case:assign is the receiver's alone. Clinic B's case
+#: staff get 404 for clinic A's cases.
+CASE_STAFF = {"case-receiver", "case-handler"}
+CASE_ASSIGNERS = {"case-receiver"}
+C3_CASE = {"token": "c3_case_token"}
+POLICY.update({
+    "cases_staff.index": Route(staff_only(CASE_STAFF, unit_object=False)),
+    "cases_staff.case": Route(staff_only(CASE_STAFF, unit_object=True), C3_CASE),
+    "cases_staff.attachment": Route(staff_only(CASE_STAFF, unit_object=True), {
+        "token": "c3_case_token", "file_token": "c3_file_token"}),
+    # POST: (re)assign to the handler (the state stays "assigned"), a partial reply
+    "cases_staff.assign": Route(staff_only(CASE_ASSIGNERS, unit_object=True), C3_CASE,
+                                data=lambda o: {"assignee": str(o.c3_handler_id)}),
+    "cases_staff.reply": Route(staff_only(CASE_STAFF, unit_object=True), C3_CASE,
+                               data=lambda o: {"_kind": "partial_reply",
+                                               "_message": "Vi återkommer."}),
+})
+#: Valid measurements (a save by the reviewer of clinic A succeeds).
+HEALTH_VALUES = {"visit_date": "2026-03-02", "weight_kg": "72,5", "height_cm": "168",
+                 "waist_cm": "84", "systolic": "128", "diastolic": "82"}
 
 
 # -- the objects and the clients -----------------------------------------------------------
@@ -228,6 +384,41 @@ class Objects:
     cancel_send_out_id: int
     job_id: int
     preview_token: str
+    # population and cohorts (issue #7, part 3)
+    population_import_id: int = 0
+    population_import_digest: str = ""
+    cohort_job_id: int = 0
+    # health check (issue #7, part 2): an answered and measured health survey of citizen A
+    health_token: str = ""
+    health_send_out_id: int = 0
+    unit_a: int = 0
+    # the form designer (issue #4, D1): drafts and published forms of clinic A
+    design_draft_id: int = 0
+    design_discard_draft_id: int = 0
+    design_definition_id: str = ""
+    design_version: int = 1
+    design_shared_id: str = ""
+    design_phq_version_id: int = 0
+    design_import: bytes = b""
+    # the form editor (issue #4, D2): the operation posted to clinic A's draft
+    design_op: str = "add-item"
+    # the citizen's errands (issue #6, C1): see tests/cases/support.matrix_objects
+    c1_unit_id: int = 0
+    c1_definition_id: str = ""
+    c1_draft_token: str = ""
+    c1_case_token: str = ""
+    c1_file_token: str = ""
+    c1_reply_token: str = ""
+    c1_withdraw_token: str = ""
+    # case-type administration (issue #6, C2): see tests/casetypes/support.matrix_objects
+    c2_unit_id: int = 0
+    c2_definition_id: str = ""
+    c2_reply_id: int = 0
+    c2_grant_id: int = 0
+    # the staff case inbox (issue #6, C3): citizen A's case with a file, and clinic A's handler
+    c3_case_token: str = ""
+    c3_file_token: str = ""
+    c3_handler_id: int = 0
 
     def defaults(self) -> dict[str, Any]:
         """URL values by variable name."""
@@ -286,7 +477,9 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Matrix:
     sapp = s.staff_app(database_url, tmp_path_factory.mktemp("matrix-outbox"))
-    world = s.build_world(sapp, "mx")
+    from tests.cases import support as case_support  # adds the case staff (issue #6, C3)
+
+    world = case_support.build_cases_world(sapp, "mx")
     people = world.citizens
     adult, other = people["adult"], people["adult2"]
     phq = s.send_out_via_service(sapp, world, "phq-9", [adult.id, other.id, people["child"].id])
@@ -315,6 +508,60 @@ def matrix(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFacto
         showcase_send_out_id=showcase, answered_token=answered_token,
         cancel_token=s.assignment_of(sapp, phq, other.id).token,
         cancel_send_out_id=cancel_send_out, job_id=wizard.job_id, preview_token=preview_token)
+    # population and cohorts (issue #7, part 3): an import preview and a cohort preview of A
+    from tests.population import support as population
+
+    mx_sender = s.staff_client(sapp, world.staff["sender"])
+    uploaded = population.upload(mx_sender, population.csv_bytes(
+        [(people["adult3"].personnummer, people["adult3"].name, "mx-a", "")]))
+    assert uploaded.import_id is not None
+    objects.population_import_id = uploaded.import_id
+    objects.population_import_digest = population.digest_of(uploaded.html)
+    objects.cohort_job_id = population.cohort_job(population.start_cohort(
+        mx_sender, world.unit_id, year=2026, deadline="", reminder_days=""))
+    # health check (issue #7, part 2)
+    from tests.health import support as health
+
+    objects.health_send_out_id = health.send_survey(sapp, world, [adult.id])
+    objects.health_token = health.answer_survey(sapp, objects.health_send_out_id, adult.id)
+    health.measure(s.staff_client(sapp, world.staff["reviewer"]), objects.health_token)
+    objects.unit_a = world.unit_id
+    # the form designer (issue #4, D1)
+    from tests.design import workspace_support as design
+
+    objects.design_draft_id = design.make_draft(sapp, world, design.scored_definition("mx-d"))
+    objects.design_discard_draft_id = design.make_draft(
+        sapp, world, design.scored_definition("mx-discard"))
+    published = design.make_draft(sapp, world, design.scored_definition("mx-published"))
+    design.publish_via_service(sapp, world, published)
+    shared = design.make_draft(sapp, world, design.scored_definition("mx-shared"))
+    design.publish_via_service(sapp, world, shared, audience="shared")
+    objects.design_definition_id, objects.design_shared_id = "mx-published", "mx-shared"
+    objects.design_phq_version_id = design.versions(sapp, "phq-9")[0].id
+    objects.design_import = __import__("json").dumps(
+        design.scored_definition("mx-imported")).encode()
+    # the citizen's errands (issue #6, C1)
+    from tests.cases import support as c1_cases
+
+    for name, value in c1_cases.matrix_objects(sapp, world).items():
+        setattr(objects, name, value)
+    # case-type administration (issue #6, C2)
+    from tests.casetypes import support as c2_casetypes
+
+    for name, value in c2_casetypes.matrix_objects(sapp, world).items():
+        setattr(objects, name, value)
+    # the staff case inbox (issue #6, C3)
+    staff_case_type = case_support.add_case_type(sapp, world.unit_id, "Inkorgsärende",
+                                                 attachments=True)
+    objects.c3_case_token = case_support.make_case(sapp, staff_case_type, adult,
+                                                   files=[("intyg.pdf", case_support.PDF)])
+    with sapp.app_context():
+        from formular.cases import service as case_service
+
+        found = case_service.case_by_token(db.session(), objects.c3_case_token)
+        assert found is not None
+        objects.c3_file_token = case_service.attachments_of(db.session(), found)[0].token
+    objects.c3_handler_id = world.staff["case-handler"].id
     built = Matrix(sapp, world, objects, {})
     built.clients = {who.name: built.new_client(who) for who in ACTORS}
     return built
@@ -385,7 +632,8 @@ def test_route_policy(matrix: Matrix, endpoint: str) -> None:
             assert objects.citizen_a_name not in text, (who.name, endpoint)
             assert objects.citizen_a_number not in text, (who.name, endpoint)
         if outcome == "login":
-            citizen_side = endpoint.startswith("citizen.") or endpoint == "auth.act_as"
+            citizen_side = endpoint.startswith("citizen.") or endpoint == "auth.act_as" \
+                or endpoint in CITIZEN_SIDE
             target = urlsplit(s.location(response)).path if response.status_code != 401 \
                 else "json"
             assert target in ("json", "/login/citizen" if citizen_side else "/login"), (

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from . import audit, identity, models, sendouts, sessions, translations
+from . import (
+    audit,
+    cases,
+    casetypes,
+    design,
+    health,
+    identity,
+    models,
+    population,
+    sendouts,
+    sessions,
+    translations,
+)
 from .base import Base
 
-__all__ = ["Base", "audit", "identity", "models", "sendouts", "sessions", "translations"]
+__all__ = ["Base", "audit", "cases", "casetypes", "design", "health", "identity", "models",
+           "population", "sendouts", "sessions", "translations"]

@@ -31,3 +31,31 @@ def init_app(app: Flask) -> None:
     for blueprint in (home.bp, preview.bp, staff.bp, citizen.bp, audit.bp, exports.bp,
                       translate.bp):
         app.register_blueprint(blueprint)
+
+    from . import health  # the health check: measurements, profile, register export (#7)
+
+    app.register_blueprint(health.bp)
+
+    from . import design  # the designer's workspace, preview and publishing (#4, D1)
+
+    app.register_blueprint(design.bp)
+
+    from . import design_editor  # the form editor: tree, element editor, operations (#4, D2)
+
+    app.register_blueprint(design_editor.bp)
+
+    from . import population  # listed population, cohort invitations, letters (#7, part 3)
+
+    app.register_blueprint(population.bp)
+
+    from . import cases_citizen  # the citizen's errands: case types, cases, replies (#6, C1)
+
+    app.register_blueprint(cases_citizen.bp)
+
+    from . import cases_staff  # the staff case inbox: assign, read, answer errands (#6, C3)
+
+    app.register_blueprint(cases_staff.bp)
+
+    from . import casetypes_admin  # a unit's case types, standard replies, hand-outs (#6, C2)
+
+    app.register_blueprint(casetypes_admin.bp)

@@ -21,10 +21,10 @@ from wtforms.fields.choices import SelectChoice
 from formular.audit.service import log_access, log_event
 from formular.auth.clock import swedish_today
 from formular.auth.permissions import Permission
+from formular.design.workspace import offered_versions
 from formular.sendouts import recipients as recipient_checks
 from formular.sendouts import service as sendouts
 from formular.sendouts import transitions
-from formular.storage import drafts
 from formular.storage.base import utcnow
 from formular.storage.db import db
 from formular.storage.identity import Citizen, Unit
@@ -75,9 +75,15 @@ def index() -> str:
                            can_create=bool(actor.units_with(Permission.SENDOUT_CREATE)))
 
 
+#: Definition kinds that are never sent out as forms.
+NOT_SENT_KINDS = frozenset({"showcase", "measurement", "case-type", "order"})
+
+
 def _definitions_for(unit_id: int) -> list[DefinitionVersion]:
-    return [v for v in drafts.latest_versions(db.session())
-            if v.owner_unit_id in (None, unit_id) and v.kind != "showcase"]
+    # Own and shipped forms, plus the shared templates the unit subscribes to (#4).
+    # Measurements are staff-only; case types and orders are started by citizens, not sent.
+    return [v for v in offered_versions(db.session(), unit_id)
+            if v.kind not in NOT_SENT_KINDS]
 
 
 @bp.route("/sendouts/new", methods=["GET", "POST"])
