@@ -42,6 +42,8 @@ STAFF = [
                                              ("vc-norr", Role.AUDITOR)]),
     ("fredrik", "Fredrik Falk (sjuksköterska, Söder)", [("vc-soder", Role.SENDER),
                                                         ("vc-soder", Role.REVIEWER)]),
+    # Translators work on the catalogs, not on a unit's data; the role is held in the region.
+    ("ingrid", "Ingrid Ivarsson (översättare)", [("region-demo", Role.TRANSLATOR)]),
 ]
 
 CITIZENS = [
@@ -72,8 +74,10 @@ def seed(session: Session) -> DemoSummary:
     """Create the demo content once; a second run changes nothing."""
     from formular.auth.passwords import hash_password
 
-    staff_list = [(username, display) for username, display, _roles in STAFF]
-    citizen_list = [(name, demo_personnummer(birth, digit)) for name, birth, digit, _ in CITIZENS]
+    staff_list = [(username, display) for username, display, _roles in STAFF] + [
+        (username, display) for username, display, _roles in casetypes_demo.STAFF]
+    citizen_list = [(name, demo_personnummer(birth, digit))
+                    for name, birth, digit, _ in [*CITIZENS, demo_health.PERSON]]
     if session.scalar(select(Unit).where(Unit.slug == "region-demo")) is not None:
         return DemoSummary(False, staff_list, citizen_list)
     region = Unit(slug="region-demo", name="Region Demo", kind="region")
@@ -110,7 +114,7 @@ def seed(session: Session) -> DemoSummary:
     _send_outs(session, units["vc-norr"], users["anna"], people)
     demo_health.seed(session)  # a 50-year-old with a health profile (issue #7)
     design_demo.seed(session)  # a design draft and a shared template (issue #4)
-    staff_list += casetypes_demo.seed(  # case types, standard replies, case staff (#6, C2)
+    casetypes_demo.seed(  # case types, standard replies, case staff (#6, C2)
         session, units["vc-norr"], units["vc-soder"], hashed)
     from formular.cases import demo_inbox  # errands in the case inbox (#6, C3)
 

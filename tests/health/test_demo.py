@@ -48,7 +48,12 @@ def demo_session(app: Flask, tmp_path: Path) -> Iterator[Session]:
 
 def test_demo_has_a_drawable_profile(demo_session: Session) -> None:
     session = demo_session
-    assert demo.seed(session).created
+    summary = demo.seed(session)
+    assert summary.created
+    # What `formular demo` prints: every role, the health-check citizen among the citizens.
+    assert {"anna", "bertil", "cecilia", "david", "eva", "gunilla", "hugo", "ingrid"} <= {
+        username for username, _display in summary.staff}
+    assert ("Hedvig Holm", "197609272369") in summary.citizens
     person = session.scalars(select(Citizen).where(
         Citizen.name == demo_health.PERSON[0])).one()
     assert person.personnummer == "197609272369"
