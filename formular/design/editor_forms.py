@@ -270,6 +270,7 @@ class PolicyForm(Form):  # type: ignore[misc]
     age_min = StringField(_l("Youngest age"))
     age_max = StringField(_l("Oldest age"))
     drafts = BooleanField(_l("Answers can be saved and finished later"))
+    review = BooleanField(_l("A review page comes before sending (off: the last page sends)"))
     copy_to_citizen = RadioField(_l("Copy to the citizen"), choices=choices([
         ("none", _l("No copy")), ("pdf", _l("A PDF copy of the answers"))]), default="none")
     discretion = BooleanField(_l("Discretion: notifications name no form and no content"))

@@ -197,7 +197,7 @@ def parse(name: str, form: MultiDict[str, Any], document: Json,
         policy = PolicyForm(form)
         return {"login": policy.login.data or "", "fillers": policy.fillers.data or [],
                 "age_min": policy.age_min.data, "age_max": policy.age_max.data,
-                "drafts": bool(policy.drafts.data),
+                "drafts": bool(policy.drafts.data), "review": bool(policy.review.data),
                 "copy_to_citizen": policy.copy_to_citizen.data or "",
                 "discretion": bool(policy.discretion.data), "terms": policy.terms.data or ""}
     if name == "update-details":

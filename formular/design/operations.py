@@ -1362,9 +1362,9 @@ def remove_condition(document: Json, *, target: str) -> Outcome:
 @operation("update-policy")
 def update_policy(document: Json, *, login: str, fillers: list[str], age_min: Any = None,
                   age_max: Any = None, drafts: bool = True, copy_to_citizen: str = "none",
-                  discretion: bool = False, terms: str = "") -> Outcome:
-    """Log-in, who may fill in, the age range, drafts, a copy to the citizen, discretion and
-    the terms text."""
+                  discretion: bool = False, terms: str = "", review: bool = True) -> Outcome:
+    """Log-in, who may fill in, the age range, drafts, the review page, a copy to the citizen,
+    discretion and the terms text."""
     if login not in LOGINS:
         raise OperationError(_l("Choose how people log in."), "login")
     chosen = [f for f in FILLERS if f in fillers]
@@ -1381,6 +1381,7 @@ def update_policy(document: Json, *, login: str, fillers: list[str], age_min: An
         raise OperationError(_l("An age is at most 130."), "age_max")
     set_or_drop(policy, "age", age)
     policy["drafts"] = bool(drafts)
+    policy["review"] = bool(review)
     policy["copy_to_citizen"] = copy_to_citizen
     policy["discretion"] = bool(discretion)
     set_or_drop(policy, "terms", clean_text(terms, "terms", limit=MAX_LONG))

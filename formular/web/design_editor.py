@@ -450,7 +450,7 @@ class EditorView:
                 "login": policy.get("login", "required"),
                 "fillers": as_list(policy.get("fillers")) or ["citizen"],
                 "age_min": shown(age.get("min")), "age_max": shown(age.get("max")),
-                "drafts": policy.get("drafts", True),
+                "drafts": policy.get("drafts", True), "review": policy.get("review", True),
                 "copy_to_citizen": policy.get("copy_to_citizen", "none"),
                 "discretion": policy.get("discretion", False),
                 "terms": policy.get("terms", "")})

@@ -272,6 +272,7 @@ def test_condition_score_flag_policy_and_details_through_forms(sapp: Flask, worl
         {"name": "sleep", "weights": {"never": 1}}]
     assert document["flags"][-1]["when"] == {">=": [{"var": "score.burden"}, 5]}
     assert document["policy"]["fillers"] == ["citizen", "guardian"]
+    assert document["policy"]["review"] is False  # the review box was left unticked
     assert document["contact"] == "Sköterska Eva"
 
 

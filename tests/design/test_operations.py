@@ -535,10 +535,10 @@ def test_try_it_and_save_as_test_case() -> None:
 def test_policy_and_details() -> None:
     document = run(blank(), "update-policy", login="required", fillers=["staff", "citizen"],
                    age_min="16", age_max="", drafts=False, copy_to_citizen="pdf",
-                   discretion=True, terms="Your answers are read by staff.")
+                   discretion=True, terms="Your answers are read by staff.", review=False)
     assert document["policy"] == {
         "login": "required", "fillers": ["citizen", "staff"], "age": {"min": 16},
-        "drafts": False, "copy_to_citizen": "pdf", "discretion": True,
+        "drafts": False, "review": False, "copy_to_citizen": "pdf", "discretion": True,
         "terms": "Your answers are read by staff."}
     document = run(document, "update-details", title="Health", contact="Anna, nurse",
                    languages=["sv"])
