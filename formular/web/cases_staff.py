@@ -340,8 +340,10 @@ def attachment(token: str, file_token: str) -> Response:
 
 def _lock(case: Case) -> None:
     """Re-read the case under a row lock (SELECT … FOR UPDATE on PostgreSQL; SQLite serialises
-    writers), so two staff acting at once are decided one after the other on fresh state."""
-    db.session.refresh(case, with_for_update=True)
+    writers), so two staff acting at once are decided one after the other on fresh state.
+    Only the case row is locked (``OF``): its eagerly joined unit, citizen and definition are
+    outer joins, which PostgreSQL cannot lock."""
+    db.session.refresh(case, with_for_update={"of": Case})
 
 
 def _csrf_checked(compiled: CompiledDefinition | None = None) -> Form:

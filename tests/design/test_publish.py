@@ -86,7 +86,7 @@ def test_publish_creates_immutable_versions(sapp: Flask, world: s.World,
     with sapp.app_context():
         events = db.session.scalars(select(EventLog).where(
             EventLog.event == "design.published",
-            EventLog.unit_id == world.unit_id)).all()
+            EventLog.unit_id == world.unit_id).order_by(EventLog.id)).all()
         assert [(e.data["definition_id"], e.data["version"]) for e in events
                 if e.data["definition_id"] == "dpub-form"] == [("dpub-form", 1),
                                                                ("dpub-form", 2)]
