@@ -33,7 +33,7 @@ from .fonts import FontFiles, find_fonts
 from .table import Audience, ExportRow, display_personnummer, local_time, raised_flags
 from .texts import severity, texts
 
-__all__ = ["FontFiles", "find_fonts", "submission_pdf"]
+__all__ = ["A4Document", "FontFiles", "find_fonts", "submission_pdf"]
 
 FAMILY = "DejaVu"
 CORE_FAMILY = "helvetica"
@@ -41,8 +41,10 @@ CORE_FAMILY = "helvetica"
 NUMERIC = frozenset({"integer", "decimal", "scale", "calculated"})
 
 
-class _Document(FPDF):
-    """An A4 page with a footer: receipt number and page n of N."""
+class A4Document(FPDF):
+    """An A4 page with a footer (``footer_text`` and page n of N) and the project's fonts:
+    DejaVu when installed, else Helvetica with text reduced to Latin-1. Shared by the answers'
+    PDF, the health profile and the invitation letters."""
 
     def __init__(self, footer_text: str, page_text: str, fonts: FontFiles | None) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
@@ -105,7 +107,7 @@ def submission_pdf(
     words = texts(language)
     citizen = audience == "citizen"
     fonts = fonts or find_fonts()
-    pdf = _Document(f"{words['receipt']} {row.receipt}", words["page"], fonts)
+    pdf = A4Document(f"{words['receipt']} {row.receipt}", words["page"], fonts)
     pdf.set_compression(compress)
     pdf.set_title(f"{compiled.title} – {row.receipt}")
     pdf.set_lang(language)
@@ -122,7 +124,7 @@ def submission_pdf(
     return bytes(pdf.output())
 
 
-def _who_and_when(pdf: _Document, row: ExportRow, words: dict[str, str]) -> None:
+def _who_and_when(pdf: A4Document, row: ExportRow, words: dict[str, str]) -> None:
     submitted = local_time(row.submitted_at)
     facts = [
         (words["name"], row.name),
@@ -137,7 +139,7 @@ def _who_and_when(pdf: _Document, row: ExportRow, words: dict[str, str]) -> None
     pdf.ln(3)
 
 
-def _pairs(pdf: _Document, pairs: list[tuple[str, str]], first: float) -> None:
+def _pairs(pdf: A4Document, pairs: list[tuple[str, str]], first: float) -> None:
     """Label and value side by side, the label in bold; rows grow and break pages as needed."""
     if not pairs:
         return
@@ -154,7 +156,7 @@ def _pairs(pdf: _Document, pairs: list[tuple[str, str]], first: float) -> None:
             row.cell(pdf.text_of(value))
 
 
-def _flags(pdf: _Document, flags: list[Any], words: dict[str, str], *, staff: bool) -> None:
+def _flags(pdf: A4Document, flags: list[Any], words: dict[str, str], *, staff: bool) -> None:
     if not flags:
         if staff:
             pdf.paragraph(words["no_flags"], style="I")
@@ -180,7 +182,7 @@ def _flags(pdf: _Document, flags: list[Any], words: dict[str, str], *, staff: bo
     pdf.ln(2)
 
 
-def _scores(pdf: _Document, stored: Any, compiled: CompiledDefinition, words: dict[str, str],
+def _scores(pdf: A4Document, stored: Any, compiled: CompiledDefinition, words: dict[str, str],
             language: str, *, citizen: bool) -> None:
     results = stored.get("scores") if isinstance(stored, dict) else None
     results = results if isinstance(results, dict) else {}
@@ -209,7 +211,7 @@ def _scores(pdf: _Document, stored: Any, compiled: CompiledDefinition, words: di
     pdf.ln(3)
 
 
-def _answers(pdf: _Document, compiled: CompiledDefinition, row: ExportRow,
+def _answers(pdf: A4Document, compiled: CompiledDefinition, row: ExportRow,
              words: dict[str, str], language: str, audience: Audience) -> None:
     evaluation = compiled.evaluate(dict(row.answers), audience)
     items = _items_by_field_id(compiled)
@@ -243,7 +245,7 @@ def _answers(pdf: _Document, compiled: CompiledDefinition, row: ExportRow,
             pdf.ln(1.8)
 
 
-def _keep_together(pdf: _Document, height: float) -> None:
+def _keep_together(pdf: A4Document, height: float) -> None:
     """Start a new page unless ``height`` mm still fit on this one."""
     if pdf.get_y() + height > pdf.page_break_trigger:
         pdf.add_page()

@@ -19,13 +19,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from fpdf import FPDF, XPos, YPos
+from fpdf import XPos, YPos
 from fpdf.fonts import FontFace
 
 from formular.profiles.chart import ChartWords, LevelLike, ResultLike, chart_geometry
 
 from .fonts import FontFiles, find_fonts
-from .pdf_export import CORE_FAMILY, FAMILY, _latin1
+from .pdf_export import A4Document
 
 #: The chart's box on the page (mm) and its text size (pt).
 CHART_WIDTH, CHART_HEIGHT, CHART_RADIUS = 170.0, 118.0, 42.0
@@ -63,46 +63,6 @@ class ProfileSheet:
     intro: str | None = None
 
 
-class _Document(FPDF):
-    def __init__(self, footer_text: str, page_text: str, fonts: FontFiles | None) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.footer_text = footer_text
-        self.page_text = page_text
-        self.unicode = fonts is not None
-        if fonts is not None:
-            self.add_font(FAMILY, "", str(fonts.regular))
-            self.add_font(FAMILY, "B", str(fonts.bold))
-            if fonts.italic is not None:
-                self.add_font(FAMILY, "I", str(fonts.italic))
-        self.family = FAMILY if fonts is not None else CORE_FAMILY
-        self.has_italic = fonts is None or fonts.italic is not None
-        self.set_margins(20, 18, 20)
-        self.set_auto_page_break(auto=True, margin=18)
-
-    def text_of(self, value: str) -> str:
-        return value if self.unicode else _latin1(value)
-
-    def style(self, style: str = "", size: float = 10.5) -> None:
-        if style == "I" and not self.has_italic:
-            style = ""
-        self.set_font(self.family, style, size)
-
-    def footer(self) -> None:
-        self.set_y(-13)
-        self.style("", 8)
-        self.set_text_color(90, 90, 90)
-        pages = self.page_text.format(page=self.page_no(), pages="{nb}")
-        self.cell(0, 5, self.text_of(f"{self.footer_text}  ·  {pages}"), align="R")
-        self.set_text_color(0, 0, 0)
-
-    def paragraph(self, value: str, *, style: str = "", size: float = 10.5,
-                  height: float = 5.2) -> None:
-        self.style(style, size)
-        self.set_x(self.l_margin)
-        self.multi_cell(0, height, self.text_of(value), align="L", new_x=XPos.LMARGIN,
-                        new_y=YPos.NEXT)
-
-
 def profile_pdf(sheet: ProfileSheet, result: ResultLike, levels: Sequence[LevelLike], *,
                 compress: bool = True, fonts: FontFiles | None = None) -> bytes:
     """The PDF of one computed profile (see the module docstring).
@@ -110,7 +70,7 @@ def profile_pdf(sheet: ProfileSheet, result: ResultLike, levels: Sequence[LevelL
     :param compress: turn off to read the content streams as text (tests).
     """
     fonts = fonts or find_fonts()
-    pdf = _Document(sheet.title, sheet.page_text, fonts)
+    pdf = A4Document(sheet.title, sheet.page_text, fonts)
     pdf.set_compression(compress)
     pdf.set_title(sheet.title)
     pdf.set_lang(sheet.language)
@@ -128,7 +88,7 @@ def profile_pdf(sheet: ProfileSheet, result: ResultLike, levels: Sequence[LevelL
     return bytes(pdf.output())
 
 
-def _facts(pdf: _Document, facts: Sequence[tuple[str, str]]) -> None:
+def _facts(pdf: A4Document, facts: Sequence[tuple[str, str]]) -> None:
     if not facts:
         return
     pdf.style("")
@@ -144,7 +104,7 @@ def _facts(pdf: _Document, facts: Sequence[tuple[str, str]]) -> None:
     pdf.ln(3)
 
 
-def _notice(pdf: _Document, text: str) -> None:
+def _notice(pdf: A4Document, text: str) -> None:
     """A framed, bold box: recognisable in grey-scale print, not by colour alone."""
     pdf.set_draw_color(120, 90, 0)
     pdf.set_fill_color(255, 244, 206)
@@ -161,7 +121,7 @@ def _notice(pdf: _Document, text: str) -> None:
     pdf.ln(3)
 
 
-def _chart(pdf: _Document, result: ResultLike, levels: Sequence[LevelLike],
+def _chart(pdf: A4Document, result: ResultLike, levels: Sequence[LevelLike],
            words: ChartWords) -> None:
     font_mm = CHART_FONT_PT * PT
     geometry = chart_geometry(result, levels, words=words, width=CHART_WIDTH,
@@ -233,7 +193,7 @@ def _chart(pdf: _Document, result: ResultLike, levels: Sequence[LevelLike],
     pdf.set_y(top + CHART_HEIGHT + 2)
 
 
-def _table(pdf: _Document, sheet: ProfileSheet) -> None:
+def _table(pdf: A4Document, sheet: ProfileSheet) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     pdf.style("", 9.5)
     headings = FontFace(emphasis="BOLD", fill_color=(235, 235, 235))

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from formular.interop.fonts import FontFiles, find_fonts
-from formular.interop.pdf_export import _Document
+from formular.interop.pdf_export import A4Document
 
 __all__ = ["Letter", "LetterTexts", "letters_pdf"]
 
@@ -63,7 +63,7 @@ class LetterTexts:
     footer: str
 
 
-class _LetterDocument(_Document):
+class _LetterDocument(A4Document):
     """A4 letters: no page numbers (each page is a letter of its own), a small footer."""
 
     def footer(self) -> None:
