@@ -182,10 +182,16 @@ def terms(unit_id: int, definition_id: str) -> str | Response | tuple[str, int]:
 class CaseHooks(FillHooks):
     """Creates the case when the form is sent, with the files checked before."""
 
-    def __init__(self, case_draft: CaseDraft, actor: Actor) -> None:
+    def __init__(self, case_draft: CaseDraft, actor: Actor,
+                 attachments_url: str | None = None) -> None:
         self.case_draft = case_draft
         self.actor = actor
         self.files: list[uploads.CheckedFile] = []
+        #: The attachments step, when the clinic takes files with this case type.
+        self.attachments_url = attachments_url
+
+    def step_before_sending(self) -> str | None:
+        return self.attachments_url
 
     def submission_fields(self) -> dict[str, Any]:
         return {"citizen_id": self.case_draft.citizen_id,
@@ -210,14 +216,17 @@ def _filler(token: str) -> Filler:
     if draft is None:
         abort(404)
     g.case_draft = case_draft
+    attachments_url = None
     if draft.submitted_at is None:
         # Still offered? A clinic may have switched the case type off (or the grant ended)
         # while the citizen was writing.
         g.offered = _offered(case_draft.unit_id, case_draft.definition_version.definition_id,
                              citizen)
+        if g.offered.attachments_enabled:
+            attachments_url = url_for("cases_citizen.attachments", token=token)
     offer_form_languages(case_draft.definition_version)
     return Filler(draft, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(_today())),
-                  ENDPOINTS, CaseHooks(case_draft, actor), {"token": token})
+                  ENDPOINTS, CaseHooks(case_draft, actor, attachments_url), {"token": token})
 
 
 def _sent(filler: Filler) -> Response | None:
@@ -253,13 +262,12 @@ def review(token: str) -> Any:
 def submit(token: str) -> Any:
     """Send the errand; when the case type takes attachments, the files are chosen first."""
     filler = _filler(token)
-    if filler.draft.submitted_at is not None:
-        return filler.submit()  # a repeated send: the receipt of the first
-    if g.offered.attachments_enabled:
-        if not _complete(filler):
-            return redirect(filler.url("review"))
-        return redirect(url_for("cases_citizen.attachments", token=token))
-    return filler.submit()
+    step = filler.hooks.step_before_sending()
+    if filler.draft.submitted_at is not None or step is None:
+        return filler.submit()  # (a repeated send: the receipt of the first)
+    if not _complete(filler):
+        return redirect(filler.url("review"))
+    return redirect(step)
 
 
 def _complete(filler: Filler) -> bool:

@@ -67,6 +67,12 @@ class FillHooks:
         """Who the answers are about and who gave them, stored with the submission."""
         return {}
 
+    def step_before_sending(self) -> str | None:
+        """A page the filler must pass through before the answers are sent (an errand's
+        attachments), or None to send at once. Asked wherever sending starts: the review
+        page's button and a last page that sends (policy ``review: false``)."""
+        return None
+
 
 @dataclass
 class Filler:
@@ -220,7 +226,8 @@ class Filler:
         if later:
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
         if action == "send" and not self.reviews:
-            return self.submit()
+            step = self.hooks.step_before_sending()
+            return redirect(step) if step else self.submit()  # type: ignore[return-value]
         return redirect(self.url("review"))  # type: ignore[return-value]
 
     def _render(self, form: FlaskForm, page_index: int, errors: list[FieldError],

@@ -7,14 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import uuid
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 
+from formular.casetypes import service as casetypes
+from formular.designs import store
 from formular.storage.cases import Case, CaseAttachment, CaseDraft, CaseMessage
 from formular.storage.db import db
 from tests.cases import support as cs
+from tests.casetypes.support import case_document
 from tests.functional import staff_support as s
 from tests.functional.support import (
     assert_accessible,
@@ -420,3 +424,37 @@ def test_the_shipped_renew_prescription_errand_with_a_file(sapp: Flask,
     shown = s.body(client.get(f"/errands/{token}"))
     assert "Levaxin" in shown
     assert "receptlista.pdf" in shown
+
+
+def test_a_last_page_that_sends_still_leads_through_the_attachments_step(
+        sapp: Flask, cases_world: s.World) -> None:
+    """A case type without a review page (policy ``review: false``) sends from its last page;
+    when the clinic takes files, that send goes to the attachments step first, as the review
+    page's send does, and nothing is stored before it."""
+    with sapp.app_context():
+        session = db.session()
+        document = case_document(f"case-no-review-{uuid.uuid4().hex[:8]}", "Utan granskning")
+        document["policy"]["review"] = False
+        row, _new = store(session, document)
+        row.owner_unit_id = cases_world.unit_id
+        casetypes.save_setting(session, unit_id=cases_world.unit_id,
+                               definition_id=row.definition_id, enabled=True,
+                               attachments_enabled=True, restricted=False, terms_text=None,
+                               staff_user_id=None)
+        session.commit()
+        case_type = cs.StoredCaseType(row.definition_id, row.id, cases_world.unit_id,
+                                      "Utan granskning")
+    person = cases_world.citizens["adult3"]
+    before = _count(sapp, Case, citizen_id=person.id)
+    client = s.citizen_client(sapp, person)
+    form = ErrandForm(client, _start(client, case_type))
+    sent = form.post(0, {"message": "Skickas från sidan."}, action="send")
+    assert sent.status_code == 302
+    assert s.location(sent).endswith(f"/errands/draft/{form.token}/attachments")
+    assert _count(sapp, Case, citizen_id=person.id) == before
+    page = s.body(client.get(s.location(sent)))
+    done = client.post(s.location(sent), data={
+        "csrf_token": s.csrf_of(page), "files": [(io.BytesIO(cs.PDF), "intyg.pdf")]},
+        content_type="multipart/form-data")
+    assert s.location(done).endswith("/receipt")
+    assert _count(sapp, Case, citizen_id=person.id) == before + 1
