@@ -114,9 +114,9 @@ def seed(session: Session) -> DemoSummary:
     _send_outs(session, units["vc-norr"], users["anna"], people)
     demo_health.seed(session)  # a 50-year-old with a health profile (issue #7)
     design_demo.seed(session)  # a design draft and a shared template (issue #4)
-    casetypes_demo.seed(  # case types, standard replies, case staff (#6, C2)
+    casetypes_demo.seed(  # case types, standard replies, case staff (#6)
         session, units["vc-norr"], units["vc-soder"], hashed)
-    from formular.cases import demo_inbox  # errands in the case inbox (#6, C3)
+    from formular.cases import demo_inbox  # errands in the case inbox (#6)
 
     demo_inbox.seed(session, units["vc-norr"])
     return DemoSummary(True, staff_list, citizen_list)

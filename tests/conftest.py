@@ -19,6 +19,9 @@ from formular import create_app
 from formular.storage import migrate
 from formular.storage.db import make_engine
 
+#: ``sapp``, ``world``, ``sender`` and ``reviewer``, shared by the functional test packages.
+pytest_plugins = ["tests.staff_fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 DESIGNS = ROOT / "designs"
 

@@ -49,7 +49,7 @@ class Who:
 
 
 STAFF_ROLES = ("sender", "reviewer", "designer", "admin", "auditor",
-               # the case inbox (issue #6, C3): made by tests/cases/support.build_cases_world
+               # the case inbox (issue #6): made by tests/cases/support.build_cases_world
                "case-receiver", "case-handler")
 ACTORS: tuple[Who, ...] = (
     Who("anonymous", "anonymous"),
@@ -252,7 +252,7 @@ POLICY: dict[str, Route] = {
     "health.save_measurements": Route(staff_only(REVIEWERS, unit_object=True),
                                       {"token": "health_token"},
                                       data=lambda o: {"_revision": "0", **HEALTH_VALUES}),
-    # the form designer's workspace, preview and publishing (issue #4, D1)
+    # the form designer's workspace, preview and publishing (issue #4)
     "design.index": Route(staff_only(DESIGNERS, unit_object=False)),
     "design.new": Route(staff_only(DESIGNERS, unit_object=False)),
     "design.draft": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT),
@@ -285,7 +285,7 @@ POLICY: dict[str, Route] = {
     "design.unsubscribe": Route(staff_only(DESIGNERS, unit_object=True),
                                 {"definition_id": "design_shared_id"},
                                 data=lambda o: {"unit": str(o.unit_a)}),
-    # the form editor (issue #4, D2): only clinic A's designers edit clinic A's drafts
+    # the form editor (issue #4): only clinic A's designers edit clinic A's drafts
     "design_editor.edit": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT),
     "design_editor.try_it": Route(staff_only(DESIGNERS, unit_object=True), DESIGN_DRAFT,
                                   data=lambda o: {"revision": "1", "mood": "never"}),
@@ -296,7 +296,7 @@ POLICY: dict[str, Route] = {
 #: Citizen pages outside the citizen blueprint (an anonymous visitor goes to /login/citizen).
 CITIZEN_SIDE = {"health.citizen_profile", "health.citizen_profile_pdf"}
 
-# -- the citizen's errands (issue #6, C1): citizen A's case at clinic A -----------------------
+# -- the citizen's errands (issue #6): citizen A's case at clinic A -----------------------
 C1_DRAFT = {"token": "c1_draft_token"}
 C1_CASE = {"token": "c1_case_token"}
 C1_CASE_TYPE = {"unit_id": "c1_unit_id", "definition_id": "c1_definition_id"}
@@ -324,7 +324,7 @@ POLICY.update({
 #: Citizen-side endpoints outside the citizen blueprint (log-in at /login/citizen).
 CITIZEN_SIDE |= {name for name in POLICY if name.startswith("cases_citizen.")}
 
-# -- case-type administration (issue #6, C2): clinic A's case types, replies and hand-outs ---
+# -- case-type administration (issue #6): clinic A's case types, replies and hand-outs ---
 #: admin:casetype:manage; clinic B's administrator gets 404 for clinic A's unit and objects.
 CASETYPE_ADMINS = {"admin"}
 C2_UNIT = {"unit_id": "c2_unit_id"}
@@ -342,7 +342,7 @@ POLICY.update({
     "casetypes_admin.revoke": Route(staff_only(CASETYPE_ADMINS, unit_object=True), {
         "unit_id": "c2_unit_id", "grant_id": "c2_grant_id"}),
 })
-# -- the staff case inbox (issue #6, C3): clinic A's cases ------------------------------------
+# -- the staff case inbox (issue #6): clinic A's cases ------------------------------------
 #: staff:case:read, :reply, :close; staff:case:assign is the receiver's alone. Clinic B's case
 #: staff get 404 for clinic A's cases.
 CASE_STAFF = {"case-receiver", "case-handler"}
@@ -392,7 +392,7 @@ class Objects:
     health_token: str = ""
     health_send_out_id: int = 0
     unit_a: int = 0
-    # the form designer (issue #4, D1): drafts and published forms of clinic A
+    # the form designer (issue #4): drafts and published forms of clinic A
     design_draft_id: int = 0
     design_discard_draft_id: int = 0
     design_definition_id: str = ""
@@ -400,9 +400,9 @@ class Objects:
     design_shared_id: str = ""
     design_phq_version_id: int = 0
     design_import: bytes = b""
-    # the form editor (issue #4, D2): the operation posted to clinic A's draft
+    # the form editor (issue #4): the operation posted to clinic A's draft
     design_op: str = "add-item"
-    # the citizen's errands (issue #6, C1): see tests/cases/support.matrix_objects
+    # the citizen's errands (issue #6): see tests/cases/support.matrix_objects
     c1_unit_id: int = 0
     c1_definition_id: str = ""
     c1_draft_token: str = ""
@@ -410,12 +410,12 @@ class Objects:
     c1_file_token: str = ""
     c1_reply_token: str = ""
     c1_withdraw_token: str = ""
-    # case-type administration (issue #6, C2): see tests/casetypes/support.matrix_objects
+    # case-type administration (issue #6): see tests/casetypes/support.matrix_objects
     c2_unit_id: int = 0
     c2_definition_id: str = ""
     c2_reply_id: int = 0
     c2_grant_id: int = 0
-    # the staff case inbox (issue #6, C3): citizen A's case with a file, and clinic A's handler
+    # the staff case inbox (issue #6): citizen A's case with a file, and clinic A's handler
     c3_case_token: str = ""
     c3_file_token: str = ""
     c3_handler_id: int = 0
@@ -477,7 +477,7 @@ class Matrix:
 @pytest.fixture(scope="module")
 def matrix(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Matrix:
     sapp = s.staff_app(database_url, tmp_path_factory.mktemp("matrix-outbox"))
-    from tests.cases import support as case_support  # adds the case staff (issue #6, C3)
+    from tests.cases import support as case_support  # adds the case staff (issue #6)
 
     world = case_support.build_cases_world(sapp, "mx")
     people = world.citizens
@@ -526,7 +526,7 @@ def matrix(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFacto
     objects.health_token = health.answer_survey(sapp, objects.health_send_out_id, adult.id)
     health.measure(s.staff_client(sapp, world.staff["reviewer"]), objects.health_token)
     objects.unit_a = world.unit_id
-    # the form designer (issue #4, D1)
+    # the form designer (issue #4)
     from tests.design import workspace_support as design
 
     objects.design_draft_id = design.make_draft(sapp, world, design.scored_definition("mx-d"))
@@ -540,17 +540,17 @@ def matrix(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFacto
     objects.design_phq_version_id = design.versions(sapp, "phq-9")[0].id
     objects.design_import = __import__("json").dumps(
         design.scored_definition("mx-imported")).encode()
-    # the citizen's errands (issue #6, C1)
+    # the citizen's errands (issue #6)
     from tests.cases import support as c1_cases
 
     for name, value in c1_cases.matrix_objects(sapp, world).items():
         setattr(objects, name, value)
-    # case-type administration (issue #6, C2)
+    # case-type administration (issue #6)
     from tests.casetypes import support as c2_casetypes
 
     for name, value in c2_casetypes.matrix_objects(sapp, world).items():
         setattr(objects, name, value)
-    # the staff case inbox (issue #6, C3)
+    # the staff case inbox (issue #6)
     staff_case_type = case_support.add_case_type(sapp, world.unit_id, "Inkorgsärende",
                                                  attachments=True)
     objects.c3_case_token = case_support.make_case(sapp, staff_case_type, adult,

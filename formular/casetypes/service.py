@@ -12,7 +12,7 @@ text of the unit's own. Restricted case types are seen only by citizens they wer
 (R-34). Every change writes an event-log row in the same transaction.
 
 The functions here take a SQLAlchemy session and plain values, no Flask request, so citizen
-pages (C1), the staff inbox (C3), the administration pages and the demo share them.
+pages, the staff inbox, the administration pages and the demo share them.
 """
 
 from __future__ import annotations

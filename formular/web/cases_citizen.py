@@ -365,7 +365,7 @@ def _show(case: Case, *, reply_error: str | None = None, reply_text: str = "",
 
 
 def _reply_views(session: Any, messages: list[Any]) -> dict[int, Any]:
-    """The staff reply form's answers of each message, laid out like the form (C3's
+    """The staff reply form's answers of each message, laid out like the form (the inbox's
     ``formular.cases.replies``), so the citizen reads e.g. the decision per medicine."""
     from formular.cases.replies import reply_review
 

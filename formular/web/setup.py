@@ -36,11 +36,11 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
 
-    from . import design  # the designer's workspace, preview and publishing (#4, D1)
+    from . import design  # the designer's workspace, preview and publishing (#4)
 
     app.register_blueprint(design.bp)
 
-    from . import design_editor  # the form editor: tree, element editor, operations (#4, D2)
+    from . import design_editor  # the form editor: tree, element editor, operations (#4)
 
     app.register_blueprint(design_editor.bp)
 
@@ -48,14 +48,14 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(population.bp)
 
-    from . import cases_citizen  # the citizen's errands: case types, cases, replies (#6, C1)
+    from . import cases_citizen  # the citizen's errands: case types, cases, replies (#6)
 
     app.register_blueprint(cases_citizen.bp)
 
-    from . import cases_staff  # the staff case inbox: assign, read, answer errands (#6, C3)
+    from . import cases_staff  # the staff case inbox: assign, read, answer errands (#6)
 
     app.register_blueprint(cases_staff.bp)
 
-    from . import casetypes_admin  # a unit's case types, standard replies, hand-outs (#6, C2)
+    from . import casetypes_admin  # a unit's case types, standard replies, hand-outs (#6)
 
     app.register_blueprint(casetypes_admin.bp)

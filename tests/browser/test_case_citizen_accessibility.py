@@ -16,13 +16,13 @@ from tests.auth.support import citizen_session_cookie, cookie_name
 from tests.browser.conftest import CHROMIUM, TIMEOUT_MS
 from tests.browser.helpers import assert_no_violations
 from tests.cases import support as cs
-from tests.cases.conftest import case_type_with_files, cases_world, sapp
+from tests.cases.conftest import case_type_with_files, cases_world
 from tests.functional import staff_support as s
 
 WORLD_PREFIX = "c1axe"
 # The case fixtures, used here by name (the browser folder's own come from its conftest; a
 # second copy of its session-scoped browser would start a second Playwright).
-__all__ = ["case_type_with_files", "cases_world", "sapp"]
+__all__ = ["case_type_with_files", "cases_world"]
 
 pytestmark = [
     pytest.mark.browser,

@@ -2,11 +2,11 @@
 the case receiver assigns it, the handler asks a question, the citizen answers, the handler
 answers with a standard reply (edited before sending), fills in the decision per medicine and
 closes the errand, and the citizen reads the answer. axe-core checks every case page, the
-citizen's and the staff's, on the way (C3, on C1's citizen pages and C2's case type).
+citizen's and the staff's, on the way (the citizen's pages, the case inbox and a stored case type).
 
 Each browser context is one person with a session cookie (log-in is tested elsewhere). The
 people, the clinic and its settings (Förnya recept offered with attachments, one standard
-reply) are made through the services, as an administrator would through C2's pages.
+reply) are made through the services, as an administrator would through the administration pages.
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def test_designer_builds_publishes_and_a_citizen_answers(
         ("textarea", "Long text"), ("multi-choice", "Multiple choice"),
         ("email", "E-mail address"), ("decimal", "Decimal number"), ("info", "Information text")]}
 
-    # A blank draft through the workspace (D1's page) opens in the editor.
+    # A blank draft through the workspace (the workspace's page) opens in the editor.
     page.goto(f"/design/new?unit={world.unit_id}")
     blank = page.locator("form", has=page.get_by_role("button", name=t("Create the draft")))
     blank.first.get_by_label(t("Title"), exact=True).fill("Levnadsvanor")
@@ -277,7 +277,7 @@ def test_designer_builds_publishes_and_a_citizen_answers(
     assert len(types) >= 10
     assert len(set(types)) >= 10, types
 
-    # Publish version 1 for the own unit (D1's page).
+    # Publish version 1 for the own unit (the workspace's page).
     page.get_by_role("link", name=t("Publish"), exact=True).click()
     page.get_by_label(t("Only our unit"), exact=True).check()
     page.get_by_role("button", name=t("Publish version %(n)s", n=1)).click()

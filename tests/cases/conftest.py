@@ -1,4 +1,4 @@
-"""Fixtures shared by the case tests (citizen side: C1, staff inbox: C3).
+"""Fixtures shared by the case tests (the citizen side and the staff inbox).
 
 One world per test module (clinics A and B from ``tests/functional/staff_support`` plus case
 receivers and handlers of both), and case types stored as local case types of clinic A, so
@@ -14,13 +14,6 @@ from flask import Flask
 
 from tests.cases import support as cs
 from tests.functional import staff_support as s
-
-
-@pytest.fixture(scope="module")
-def sapp(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory,
-         request: pytest.FixtureRequest) -> Flask:
-    name = request.module.__name__.rsplit(".", 1)[-1]
-    return s.staff_app(database_url, tmp_path_factory.mktemp(f"{name}-outbox"))
 
 
 @pytest.fixture(scope="module")

@@ -137,7 +137,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def matrix_objects(app: Flask, world: s.World) -> dict[str, Any]:
-    """Objects of citizen A ("adult") at clinic A for the authorization matrix (C1's citizen
+    """Objects of citizen A ("adult") at clinic A for the authorization matrix (the citizen
     routes): a case type with attachments, an errand draft, a sent case with a file, a case
     waiting for the citizen's answer, and a case to withdraw."""
     case_type = add_case_type(app, world.unit_id, "Matrisärende", attachments=True)

@@ -1,6 +1,6 @@
 """The demo errands of the case inbox: sent by the demo citizens through the case service and
 moved on through the workflow, one of them flagged as not answered in time; a second run adds
-nothing (C3)."""
+nothing."""
 
 from __future__ import annotations
 

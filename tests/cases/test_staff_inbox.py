@@ -1,5 +1,5 @@
 """The staff case inbox: lists per state with filters and search, reading a case and its files,
-and the access log every read writes (C3)."""
+and the access log every read writes."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Assigning and answering cases from the staff inbox: message kinds on the case workflow,
 standard replies, attachments, the definition's staff reply form, and every kind of bad input
-refused with nothing stored (C3)."""
+refused with nothing stored."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The case workflow's timers in the minute tick: the overdue flag after three working days,
 counted from when the case came to the clinic (or the citizen last replied), fired once; the
-reminder to a silent citizen; the automatic close of answered cases (C3)."""
+reminder to a silent citizen; the automatic close of answered cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Fixtures of the designer tests: a staff app, a world of two units, and designer clients."""
+"""Fixtures of the designer tests: designer clients of clinics A and B (the staff app and the
+world come from ``tests/staff_fixtures.py``)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,6 @@ import pytest
 from flask import Flask
 
 from tests.functional import staff_support as s
-
-
-@pytest.fixture(scope="module")
-def sapp(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory,
-         request: pytest.FixtureRequest) -> Flask:
-    name = request.module.__name__.rsplit(".", 1)[-1]
-    return s.staff_app(database_url, tmp_path_factory.mktemp(f"{name}-outbox"))
-
-
-@pytest.fixture(scope="module")
-def world(sapp: Flask, request: pytest.FixtureRequest) -> s.World:
-    """Clinic A and clinic B with staff in every role (``WORLD_PREFIX`` of the module)."""
-    return s.build_world(sapp, request.module.WORLD_PREFIX)
 
 
 @pytest.fixture(scope="module")

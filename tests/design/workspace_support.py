@@ -1,4 +1,4 @@
-"""Helpers of the designer workspace tests (D1): a small scored definition, drafts made through
+"""Helpers of the designer workspace tests: a small scored definition, drafts made through
 the service, and page helpers. Every person is fictional (see tests/functional/staff_support)."""
 
 from __future__ import annotations
