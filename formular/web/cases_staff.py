@@ -40,7 +40,6 @@ from formular.storage.db import db
 from formular.storage.identity import StaffUser, Unit
 from formular.storage.models import DefinitionVersion, Submission
 
-from . import templating
 from .access import authorize_or_404, current_actor, require
 from .i18n import content_locale
 from .messages import describe
@@ -95,29 +94,6 @@ DONE_TEXTS = {
     "answer": _l("The answer was sent."),
     "close": _l("The errand was closed."),
 }
-
-# What the access log records, worded for the citizen and for the auditor (the shared tables
-# in :mod:`.templating` fall back to the code for actions they do not know).
-for _table, _labels in (
-    (templating.ACCESS_LABELS_CITIZEN, {
-        "case:list": _l("Saw your errand in the clinic's inbox"),
-        "case:read": _l("Read your errand"),
-        "case:message:read": _l("Read a message in your errand"),
-        "case:attachment:read": _l("Opened a file in your errand"),
-    }),
-    (templating.ACCESS_LABELS_STAFF, {
-        "case:list": _l("Saw the citizen's errand in the case inbox"),
-        "case:read": _l("Read the errand"),
-        "case:message:read": _l("Read a message of the errand"),
-        "case:attachment:read": _l("Opened a file of the errand"),
-    }),
-    (templating.REASON_LABELS, {
-        "case": _l("Errand %(id)s"),
-        "case-inbox": _l("Case inbox of unit %(id)s"),
-    }),
-):
-    for _key, _text in _labels.items():
-        _table.setdefault(_key, _text)
 
 
 def state_label(state: str) -> str:

@@ -34,7 +34,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import Form
@@ -68,7 +67,6 @@ from formular.storage.models import DefinitionVersion, Submission
 from formular.storage.sendouts import Assignment, SendOut
 
 from . import health_view as hv
-from . import templating
 from .access import authorize_citizen_or_404, authorize_or_404, current_actor, require
 from .i18n import content_locale, offer_form_languages
 from .messages import describe
@@ -80,28 +78,6 @@ AUDIENCE = "staff"
 CLOSED = frozenset({"scheduled", "cancelled", "failed"})
 #: Rows fetched per round trip when exporting.
 FETCH = 500
-
-# What the access log records, worded for the citizen and for the auditor (the shared tables
-# in :mod:`.templating` fall back to the code for actions they do not know).
-for table, labels in (
-    (templating.ACCESS_LABELS_CITIZEN, {
-        "measurement:read": _l("Read your measurements"),
-        "profile:read": _l("Read your health profile"),
-        "profile:pdf": _l("Printed your health profile"),
-        "profile:export": _l("Exported your health profile to the register"),
-    }),
-    (templating.ACCESS_LABELS_STAFF, {
-        "measurement:read": _l("Read the measurements"),
-        "profile:read": _l("Read the health profile"),
-        "profile:pdf": _l("Printed the health profile (PDF)"),
-        "profile:export": _l("Exported the health profile (register CSV)"),
-    }),
-    (templating.REASON_LABELS, {
-        "profile-export": _l("Register export of the health profiles of unit %(id)s"),
-    }),
-):
-    for key, text in labels.items():
-        table.setdefault(key, text)
 
 
 class MeasurementForm(FlaskForm):

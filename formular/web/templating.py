@@ -39,6 +39,16 @@ ACCESS_LABELS_CITIZEN = {
     "submission:read": _l("Read your answers"), "sendout:list": _l("Saw you in a list"),
     "export:csv": _l("Exported your answers"), "export:xlsx": _l("Exported your answers"),
     "export:pdf": _l("Printed your answers"), "draft:read": _l("Read your unsent draft"),
+    # the health check (#7)
+    "measurement:read": _l("Read your measurements"),
+    "profile:read": _l("Read your health profile"),
+    "profile:pdf": _l("Printed your health profile"),
+    "profile:export": _l("Exported your health profile to the register"),
+    # errands (#6)
+    "case:list": _l("Saw your errand in the clinic's inbox"),
+    "case:read": _l("Read your errand"),
+    "case:message:read": _l("Read a message in your errand"),
+    "case:attachment:read": _l("Opened a file in your errand"),
 }
 #: ... and for the auditor reading about staff.
 ACCESS_LABELS_STAFF = {
@@ -47,6 +57,14 @@ ACCESS_LABELS_STAFF = {
     "export:csv": _l("Exported the answers (CSV)"),
     "export:xlsx": _l("Exported the answers (Excel)"),
     "export:pdf": _l("Printed the answers (PDF)"), "draft:read": _l("Read an unsent draft"),
+    "measurement:read": _l("Read the measurements"),
+    "profile:read": _l("Read the health profile"),
+    "profile:pdf": _l("Printed the health profile (PDF)"),
+    "profile:export": _l("Exported the health profile (register CSV)"),
+    "case:list": _l("Saw the citizen's errand in the case inbox"),
+    "case:read": _l("Read the errand"),
+    "case:message:read": _l("Read a message of the errand"),
+    "case:attachment:read": _l("Opened a file of the errand"),
 }
 #: "Sent <when> by <who>" as whole sentences, so each language can word them its own way.
 SENT_BY = {
@@ -60,6 +78,9 @@ SENT_BY = {
 REASON_LABELS = {
     "follow-up": _l("Follow-up of send-out %(id)s"),
     "export": _l("Export of send-out %(id)s"),
+    "profile-export": _l("Register export of the health profiles of unit %(id)s"),
+    "case": _l("Errand %(id)s"),
+    "case-inbox": _l("Case inbox of unit %(id)s"),
 }
 
 
