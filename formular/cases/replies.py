@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from threading import Lock
 from typing import Any, Final
 
 from flask_wtf import FlaskForm
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Session
 from wtforms import Form
 
 from formular.definitions.service import CompiledDefinition, Evaluation, FieldError, Subject
+from formular.lru import Lru
 from formular.rendering.forms import page_answers, page_items, prefill
 from formular.rendering.page import ReviewEntry, build_review
 from formular.rendering.widgets import labelled_fields
@@ -37,8 +37,7 @@ class ReplyFormBase(FlaskForm):  # type: ignore[misc]
     added per reply form."""
 
 
-_classes: dict[str, type[Form]] = {}
-_lock = Lock()
+_classes: Lru[str, type[Form]] = Lru(256)
 
 
 def form_class(compiled: CompiledDefinition | None) -> type[Form]:
@@ -47,20 +46,14 @@ def form_class(compiled: CompiledDefinition | None) -> type[Form]:
     if compiled is None:
         return ReplyFormBase
     key = compiled.digest
-    with _lock:
-        found = _classes.get(key)
+    found = _classes.get(key)
     if found is not None:
         return found
     attrs: dict[str, Any] = {}
     for page in compiled.pages:
         for item in page_items(compiled, page.index, AUDIENCE):
             attrs.update(labelled_fields(item))
-    cls = type(f"Reply_{compiled.id}", (ReplyFormBase,), attrs)
-    with _lock:
-        if len(_classes) > 256:
-            _classes.clear()
-        _classes[key] = cls
-    return cls
+    return _classes.put(key, type(f"Reply_{compiled.id}", (ReplyFormBase,), attrs))
 
 
 def reply_version(session: Session, case: Case) -> DefinitionVersion | None:

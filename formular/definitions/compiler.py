@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
 from jsonschema.protocols import Validator
+
+from formular.lru import Lru
 
 from . import rules
 from .evaluation import Evaluation, VisibilityPlan, is_empty
@@ -307,30 +307,8 @@ def digest(document: Json) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _Cache:
-    """A small bounded LRU of compiled definitions, safe across threads."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self.entries: OrderedDict[str, CompiledDefinition] = OrderedDict()
-        self.lock = Lock()
-
-    def get(self, document: Json, key: str | None) -> CompiledDefinition:
-        if key is None:
-            key = f"{document.get('id')}@{document.get('version')}#{digest(document)}"
-        with self.lock:
-            if key in self.entries:
-                self.entries.move_to_end(key)
-                return self.entries[key]
-        compiled = compile_definition(document)
-        with self.lock:
-            self.entries[key] = compiled
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        return compiled
-
-
-_cache = _Cache()
+#: Compiled definitions by content key (see :func:`compile_cached`).
+_cache: Lru[str, CompiledDefinition] = Lru(256)
 
 
 def compile_cached(document: Json, key: str | None = None) -> CompiledDefinition:
@@ -339,7 +317,9 @@ def compile_cached(document: Json, key: str | None = None) -> CompiledDefinition
     :param key: a caller's immutable key for this content (a stored version's row id); without
         it the content is hashed, which costs a canonical dump of the document.
     """
-    return _cache.get(document, key)
+    if key is None:
+        key = f"{document.get('id')}@{document.get('version')}#{digest(document)}"
+    return _cache.get_or_make(key, lambda: compile_definition(document))
 
 
 def answers_too_large(answers: Any) -> bool:

@@ -19,7 +19,6 @@ import hashlib
 import io
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 from babel.messages.pofile import read_po
 
 from formular.definitions.service import CompiledDefinition, InvalidDefinition, compile_cached
+from formular.lru import Lru
 
 from .catalogs import TRANSLATIONS
 from .content import (
@@ -155,8 +155,8 @@ def offered_languages(document: Json, known: Collection[str] | None = None,
     return offered
 
 
-_offered_cache: OrderedDict[tuple[str, ...], list[str]] = OrderedDict()
-_translated_cache: OrderedDict[str, TranslatedDocument] = OrderedDict()
+_offered_cache: Lru[tuple[str, ...], list[str]] = Lru(_MAX_TRANSLATED)
+_translated_cache: Lru[str, TranslatedDocument] = Lru(_MAX_TRANSLATED)
 _fallbacks: dict[tuple[str, int, str], tuple[int, int]] = {}
 _cache_lock = Lock()
 
@@ -169,16 +169,8 @@ def offered_for(version: StoredVersion, catalogs: ContentCatalogs | None = None)
     key = (version.cache_key, str(catalogs.folder), *known, *(
         f"{language}={catalogs.get(language).version}"
         for language in document.get("languages", [])))
-    with _cache_lock:
-        if key in _offered_cache:
-            _offered_cache.move_to_end(key)
-            return list(_offered_cache[key])
-    offered = offered_languages(document, known, catalogs)
-    with _cache_lock:
-        _offered_cache[key] = offered
-        while len(_offered_cache) > _MAX_TRANSLATED:
-            _offered_cache.popitem(last=False)
-    return list(offered)
+    return list(_offered_cache.get_or_make(
+        key, lambda: offered_languages(document, known, catalogs)))
 
 
 def compile_for(version: StoredVersion, locale: str,
@@ -197,17 +189,11 @@ def compile_for(version: StoredVersion, locale: str,
         return compile_cached(document, key=version.cache_key)
     loaded = (catalogs or CATALOGS).get(locale)
     key = f"{version.cache_key}:{locale}:{loaded.version}"
-    with _cache_lock:
-        translated = _translated_cache.get(key)
-        if translated is not None:
-            _translated_cache.move_to_end(key)
+    translated = _translated_cache.get(key)
     if translated is None:
         translated = translate(document, loaded.entries)
         _note_fallbacks(document, locale, translated)
-        with _cache_lock:
-            _translated_cache[key] = translated
-            while len(_translated_cache) > _MAX_TRANSLATED:
-                _translated_cache.popitem(last=False)
+        _translated_cache.put(key, translated)
     try:
         return compile_cached(translated.document, key=key)
     except InvalidDefinition as invalid:

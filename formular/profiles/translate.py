@@ -13,8 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import OrderedDict
-from threading import Lock
 
 from formular.i18n.service import (
     CATALOGS,
@@ -22,6 +20,7 @@ from formular.i18n.service import (
     offered_languages,
     translate_document,
 )
+from formular.lru import Lru
 
 from .loader import ProfileInvalid, load_profile
 from .model import ProfileDefinition
@@ -29,8 +28,7 @@ from .model import ProfileDefinition
 log = logging.getLogger(__name__)
 
 _MAX_CACHED = 64
-_cache: OrderedDict[tuple[str, ...], ProfileDefinition] = OrderedDict()
-_lock = Lock()
+_cache: Lru[tuple[str, ...], ProfileDefinition] = Lru(_MAX_CACHED)
 
 
 def _digest(profile: ProfileDefinition) -> str:
@@ -51,11 +49,9 @@ def profile_for(profile: ProfileDefinition, locale: str,
     loaded = catalogs.get(locale)
     key = (profile.id, str(profile.version), _digest(profile), locale, str(catalogs.folder),
            loaded.version)
-    with _lock:
-        found = _cache.get(key)
-        if found is not None:
-            _cache.move_to_end(key)
-            return found
+    found = _cache.get(key)
+    if found is not None:
+        return found
     translated = translate_document(profile.document, locale, catalogs)
     if not translated.complete:
         log.warning("profile %s version %s in %s: %d texts missing and %d stale in the designs "
@@ -68,11 +64,7 @@ def profile_for(profile: ProfileDefinition, locale: str,
                   "the source language", profile.id, profile.version, locale,
                   "; ".join(str(p) for p in invalid.problems[:3]))
         result = profile
-    with _lock:
-        _cache[key] = result
-        while len(_cache) > _MAX_CACHED:
-            _cache.popitem(last=False)
-    return result
+    return _cache.put(key, result)
 
 
 def profile_languages(profile: ProfileDefinition,

@@ -7,20 +7,18 @@ compiled definition's validator over the whole answer document.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
 from typing import Any
 
 from wtforms import Form
 from wtforms.form import BaseForm
 
 from formular.definitions.service import CompiledDefinition, ItemSpec
+from formular.lru import Lru
 
 from .widgets import labelled_fields, widget_for
 
-_classes: OrderedDict[tuple[str, int, str, type[Form]], type[Form]] = OrderedDict()
-_lock = Lock()
 _MAX_CLASSES = 1024
+_classes: Lru[tuple[str, int, str, type[Form]], type[Form]] = Lru(_MAX_CLASSES)
 
 
 def page_items(compiled: CompiledDefinition, page_index: int, audience: str) -> list[ItemSpec]:
@@ -42,20 +40,13 @@ def form_class(
 ) -> type[Form]:
     """The form class of one page; ``base`` supplies CSRF and translations (FlaskForm)."""
     key = (compiled.digest, page_index, audience, base)
-    with _lock:
-        cached = _classes.get(key)
-        if cached is not None:
-            _classes.move_to_end(key)
-            return cached
+    cached = _classes.get(key)
+    if cached is not None:
+        return cached
     attrs: dict[str, Any] = {}
     for item in page_items(compiled, page_index, audience):
         attrs.update(labelled_fields(item))
-    cls = type(f"Page_{compiled.id}_{page_index}", (base,), attrs)
-    with _lock:
-        _classes[key] = cls
-        while len(_classes) > _MAX_CLASSES:
-            _classes.popitem(last=False)
-    return cls
+    return _classes.put(key, type(f"Page_{compiled.id}_{page_index}", (base,), attrs))
 
 
 def prefill(compiled: CompiledDefinition, page_index: int, audience: str,

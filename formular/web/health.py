@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from threading import Lock
 from typing import Any
 
 from flask import (
@@ -49,6 +48,7 @@ from formular.definitions.service import (
     answers_too_large,
 )
 from formular.i18n.service import compile_for
+from formular.lru import Lru
 from formular.profiles.model import ProfileDefinition
 from formular.rendering.forms import page_answers, page_items, prefill
 from formular.rendering.page import build_page, client_plan
@@ -84,28 +84,21 @@ class MeasurementForm(FlaskForm):
     """Base of the measurement form: CSRF and WTForms' messages in the current language."""
 
 
-_classes: dict[tuple[str, type[Form]], type[Form]] = {}
-_classes_lock = Lock()
+_classes: Lru[tuple[str, type[Form]], type[Form]] = Lru(256)
 
 
 def measurement_form_class(compiled: CompiledDefinition) -> type[Form]:
     """One form class with every staff item of every page (the measurements are one page in
     practice, but nothing here assumes it), cached per compiled definition."""
     key = (compiled.digest, MeasurementForm)
-    with _classes_lock:
-        found = _classes.get(key)
+    found = _classes.get(key)
     if found is not None:
         return found
     attrs: dict[str, Any] = {}
     for page in compiled.pages:
         for item in page_items(compiled, page.index, AUDIENCE):
             attrs.update(labelled_fields(item))
-    cls = type(f"Measurements_{compiled.id}", (MeasurementForm,), attrs)
-    with _classes_lock:
-        if len(_classes) > 256:
-            _classes.clear()
-        _classes[key] = cls
-    return cls
+    return _classes.put(key, type(f"Measurements_{compiled.id}", (MeasurementForm,), attrs))
 
 
 # -- loading a visit ----------------------------------------------------------------------
