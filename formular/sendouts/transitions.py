@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Table, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from formular.auth.permissions import Actor
 from formular.definitions.service import compile_cached
@@ -77,7 +78,14 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
          now: dt.datetime, data: dict[str, Any] | None = None) -> Result:
-    """Apply ``event`` to an assignment if the workflow allows it; nothing is written if not."""
+    """Apply ``event`` to an assignment if the workflow allows it; nothing is written if not.
+
+    A move to another state is one compare-and-set UPDATE on the state the engine decided
+    from: of two requests moving the same assignment (two tabs opening it, a reminder job
+    beside a withdrawal) exactly one wins and writes its history row; the other is refused
+    as "no-transition". The history row is a plain INSERT: this runs on every page a citizen
+    opens or sends, so it does not go through the ORM's unit of work.
+    """
     definition = workflow.load_builtin(WORKFLOW)
     outcome = workflow.fire(definition, assignment.state, event,
                             _context(assignment, actor, now, data))
@@ -85,18 +93,30 @@ def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
         return Result(False, outcome.reason)
     source = assignment.state
     target = outcome.target or source
-    assignment.state = target
     if target != source:
-        assignment.state_changed_at = now
-    session.add(AssignmentEvent(
+        moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Assignment).where(Assignment.id == assignment.id,
+                                     Assignment.state == source)
+            .values(state=target, state_changed_at=now)
+            .execution_options(synchronize_session=False))
+        if moved.rowcount != 1:
+            return Result(False, "no-transition")
+        set_committed_value(assignment, "state", target)
+        set_committed_value(assignment, "state_changed_at", now)
+    session.execute(insert(_EVENTS).values(
         assignment_id=assignment.id, at=now, event=event, from_state=source,
         to_state=target, actor_kind=_actor_kind(actor),
         actor_id=actor.staff_user_id if actor.is_staff else actor.citizen_id,
         data={k: v for k, v in (data or {}).items() if k in ("note", "answered_by")}))
     for action in outcome.actions:
         _perform(session, action, assignment, actor, now)
-    session.flush()
+    if outcome.actions:
+        session.flush()
     return Result(True, None, target)
+
+
+#: The history table, written with Core (see :func:`fire`).
+_EVENTS = cast(Table, AssignmentEvent.__table__)
 
 
 def _actor_kind(actor: Actor) -> str:

@@ -9,12 +9,12 @@ no-op that returns the first one's receipt.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .base import utcnow
@@ -104,17 +104,24 @@ def submit(session: Session, draft: Draft, answers: dict[str, Any],
               "receipt": secrets.token_hex(4).upper() + "-" + secrets.token_hex(2).upper(),
               "answered_by_kind": "preview", **who}
     dialect = session.get_bind().dialect.name
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(Submission)
-    # An ORM "upsert" returning the entity: the new row comes back as an object, no re-select.
-    inserted = session.scalars(
+    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_SUBMISSIONS)
+    new_id = session.execute(
         statement.values(**values).on_conflict_do_nothing(index_elements=["draft_id"])
-        .returning(Submission)).first()
-    if inserted is not None:
-        session.execute(update(Draft).where(Draft.id == draft.id).values(submitted_at=now)
-                        .execution_options(synchronize_session=False))
-        set_committed_value(draft, "submitted_at", now)
-        return inserted
-    return session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
+        .returning(_SUBMISSIONS.c.id)).scalar()
+    if new_id is None:
+        return session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
+    session.execute(update(Draft).where(Draft.id == draft.id).values(submitted_at=now)
+                    .execution_options(synchronize_session=False))
+    set_committed_value(draft, "submitted_at", now)
+    # What was written is known: the row becomes an object without a re-select (a plain
+    # INSERT … RETURNING id costs half of an ORM upsert that loads the entity back).
+    inserted = Submission(id=new_id, **values)
+    make_transient_to_detached(inserted)
+    session.add(inserted)
+    return inserted
+
+
+_SUBMISSIONS = cast(Table, Submission.__table__)
 
 
 def uploads_of(session: Session, draft: Draft) -> list[Upload]:

@@ -118,9 +118,14 @@ class AssignmentHooks(FillHooks):
 def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     actor = current_actor()
     session = db.session()
-    assignment = session.scalars(select(Assignment).where(Assignment.token == token)).first()
-    if assignment is None:
+    # The draft comes in the same SELECT (into the identity map, where ``session.get`` below
+    # finds it): every page of a form needs both.
+    found = session.execute(select(Assignment, Draft)
+                            .outerjoin(Draft, Draft.id == Assignment.draft_id)
+                            .where(Assignment.token == token)).first()
+    if found is None:
         abort(404)
+    assignment = found[0]
     citizen = session.get(Citizen, assignment.citizen_id)
     today = swedish_today(utcnow())
     if citizen is None or not may_answer(actor, citizen, today):
@@ -149,13 +154,8 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
         draft_row = Draft(token="", definition_version=version, answers={}, page=0,
                           revision=0)
     if assignment.state == "sent":
-        # Only the request that moves it from "sent" records the opening (two tabs: one event).
-        opened: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Assignment).where(Assignment.id == assignment.id,
-                                     Assignment.state == "sent")
-            .values(state="sent").execution_options(synchronize_session=False))
-        if opened.rowcount == 1:
-            transitions.fire(session, assignment, "open", actor, utcnow())
+        # The move is a compare-and-set: of two tabs opening it at once, one records it.
+        transitions.fire(session, assignment, "open", actor, utcnow())
         changed = True
     if changed:
         session.commit()

@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from flask import Response, abort, jsonify, redirect, render_template, request
+from flask import Response, abort, current_app, jsonify, redirect, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 
+from formular.auth.clock import swedish_today
 from formular.definitions.scores import scoring_to_json
 from formular.definitions.service import (
     CompiledDefinition,
@@ -27,7 +30,9 @@ from formular.definitions.service import (
     answers_too_large,
     compile_cached,
 )
+from formular.i18n.overlay import current_version
 from formular.i18n.service import compile_for
+from formular.lru import Lru
 from formular.rendering.forms import (
     form_class,
     owned_names,
@@ -37,12 +42,23 @@ from formular.rendering.forms import (
 )
 from formular.rendering.page import build_page, build_review, client_plan
 from formular.storage import drafts
+from formular.storage.base import utcnow
 from formular.storage.db import db
 from formular.storage.models import Draft
 
 from . import uploads
 from .i18n import content_locale
 from .messages import describe
+
+
+def blank_sections() -> Lru[tuple[Any, ...], Markup]:
+    """This app's drawn questions of blank pages (see :meth:`Filler._render`), keyed by all
+    they depend on: the definition's content in the form's language, the interface language
+    and its translators' edits, the page, the audience, the day (relative date limits) and
+    the visibility of the empty draft."""
+    cache: Lru[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
+        "formular.blank_sections", Lru(512))
+    return cache
 
 
 class PageForm(FlaskForm):
@@ -145,15 +161,24 @@ class Filler:
             later = [p for p in visible if p > page_index] or visible[-1:] or [0]
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
         cls = form_class(compiled, page_index, self.audience, PageForm)
-        form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
-                                               self.draft.answers))
+        data = prefill(compiled, page_index, self.audience, self.draft.answers)
+        form = cls(formdata=None, data=data)
         errors: list[FieldError] = []
         if check:
             errors = list(compiled.validate(self.draft.answers, audience=self.audience,
                                             subject=self.subject, pages={page_index}).errors)
-        return self._render(form, page_index, errors, evaluation)
+        blank = data == prefill(compiled, page_index, self.audience, {})
+        return self._render(form, page_index, errors, evaluation, blank=blank)
 
     def post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
+        """Take a page's answers; see the module's docstring. Whatever the outcome, what was
+        saved is committed before the response leaves (a clean "send" commits the answers
+        with the submission, in one transaction)."""
+        response = self._post_page(page_index)
+        db.session.commit()
+        return response
+
+    def _post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
         compiled = self.compiled
         if not 0 <= page_index < len(compiled.pages):
             abort(404)
@@ -186,7 +211,8 @@ class Filler:
             drafts.save_answers(db.session(), self.draft, validation.answers, page_index,
                                 based_on)
             self.hooks.saved()
-            db.session.commit()
+            if action != "send" or errors:
+                db.session.commit()
         except drafts.StaleDraft:
             db.session.rollback()
             self.draft = db.session.merge(self.draft)
@@ -231,17 +257,35 @@ class Filler:
         return redirect(self.url("review"))  # type: ignore[return-value]
 
     def _render(self, form: FlaskForm, page_index: int, errors: list[FieldError],
-                evaluation: Evaluation, notice: str | None = None, status: int = 200
-                ) -> tuple[str, int] | str:
-        """Draw a page whose visibility follows ``evaluation`` (of saved or posted answers)."""
+                evaluation: Evaluation, notice: str | None = None, status: int = 200,
+                *, blank: bool = False) -> tuple[str, int] | str:
+        """Draw a page whose visibility follows ``evaluation`` (of saved or posted answers).
+
+        ``blank``: the page's fields hold nothing but what an empty draft gives them. Its
+        questions are then the same for every citizen who opens it and are drawn once per
+        worker (:data:`BLANK_SECTIONS`); only the page around them is drawn per request.
+        """
         compiled = self.compiled
         visible = self.visible_pages(evaluation)
         view = build_page(compiled, page_index, self.audience, form, evaluation, errors,
                           describe, visible)
         earlier = [p for p in visible if p < page_index]
         sends = not self.reviews and not [p for p in visible if p > page_index]
+
+        def sections() -> Markup:
+            # An autoescaped template's output: already safe HTML.
+            return Markup(render_template("form/_sections.html", view=view))  # noqa: S704
+
+        if blank and not errors:
+            key = (compiled.digest, self.locale, str(get_locale()), current_version(),
+                   page_index, self.audience, swedish_today(utcnow()), evaluation.hidden,
+                   frozenset(evaluation.hidden_in_rows.items()))
+            sections_html = blank_sections().get_or_make(key, sections)
+        else:
+            sections_html = sections()
         html = render_template(
             "form/page.html", filler=self, compiled=compiled, view=view, form=form,
+            sections_html=sections_html,
             notice=notice, has_previous=bool(earlier), sends=sends,
             plan=client_plan(compiled, self.audience), answers=evaluation.answers,
             action_url=self.url("page", page=page_index), review_url=self.url("review"),

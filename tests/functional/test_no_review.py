@@ -115,3 +115,30 @@ def test_with_a_review_page_send_is_only_next(driver: Any, app: Flask) -> None:
     response = form.post(0, {"note": "Hej"}, action="send")
     assert response.headers["Location"].endswith("/review")
     assert submissions(app, form) == []
+
+
+def test_a_send_that_fails_leaves_nothing_half_written(driver: Any, app: Flask, one_page: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clean "send" stores the page's answers and the submission in one transaction: if
+    storing the submission fails, the draft keeps its earlier answers and revision."""
+    from formular.web import filling
+
+    form = driver(one_page)
+    assert form.post(0, {"note": "Först"}, action="save").status_code == 200
+    before = draft_row(app, form)
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(filling.drafts, "submit", broken)
+    try:
+        response = form.post(0, {"note": "Sedan"}, action="send")
+    except RuntimeError:
+        pass
+    else:
+        assert response.status_code == 500
+    after = draft_row(app, form)
+    assert after.answers == {"note": "Först"}
+    assert after.revision == before.revision
+    assert after.submitted_at is None
+    assert submissions(app, form) == []

@@ -1,0 +1,76 @@
+"""A workflow move is a compare-and-set on the state it was decided from (``transitions.fire``).
+
+Two requests holding the same assignment (two tabs, a reminder job beside a withdrawal) both
+ask the engine from the state they loaded; only the first write wins and writes history. These
+run on SQLite too: the second session simply holds a stale copy.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from formular.auth.permissions import Actor
+from formular.sendouts import transitions
+from formular.storage.base import utcnow
+from formular.storage.db import db
+from formular.storage.sendouts import Assignment, AssignmentEvent
+
+from .helpers import assignment_tokens, citizens, send_out
+
+
+def _load(session: Session, token: str) -> Assignment:
+    return session.scalars(select(Assignment).where(Assignment.token == token)).one()
+
+
+def _history(app: Flask, token: str) -> list[tuple[str, str | None, str | None]]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(AssignmentEvent.event, AssignmentEvent.from_state, AssignmentEvent.to_state)
+            .join(Assignment, Assignment.id == AssignmentEvent.assignment_id)
+            .where(Assignment.token == token).order_by(AssignmentEvent.id)).all()
+        db.session.remove()
+    return [tuple(row) for row in rows]
+
+
+def test_a_move_from_a_stale_state_is_refused_and_writes_nothing(app: Flask) -> None:
+    person = citizens(app, 1)[0]
+    token = assignment_tokens(app, send_out(app, [person]))[person]
+    citizen = Actor(kind="citizen", citizen_id=person)
+    with app.app_context():
+        engine = db.engine
+        assert engine is not None
+        with Session(engine, expire_on_commit=False) as first, \
+                Session(engine, expire_on_commit=False) as second:
+            mine, theirs = _load(first, token), _load(second, token)
+            second.rollback()  # end the read, as a request between pages would
+            assert mine.state == theirs.state == "sent"
+
+            won = transitions.fire(first, mine, "open", citizen, utcnow())
+            first.commit()
+            lost = transitions.fire(second, theirs, "open", citizen, utcnow())
+            second.commit()
+
+    assert won.ok
+    assert won.target == "opened"
+    assert mine.state == "opened"
+    assert not lost.ok
+    assert lost.reason == "no-transition"
+    assert theirs.state == "sent", "the loser's copy is not moved either"
+    assert [e for e in _history(app, token) if e[0] == "open"] == [("open", "sent", "opened")]
+
+
+def test_moves_in_sequence_each_write_one_history_row(app: Flask) -> None:
+    person = citizens(app, 1)[0]
+    token = assignment_tokens(app, send_out(app, [person]))[person]
+    citizen = Actor(kind="citizen", citizen_id=person)
+    with app.app_context():
+        session = db.session()
+        row = _load(session, token)
+        assert transitions.fire(session, row, "open", citizen, utcnow()).ok
+        assert transitions.fire(session, row, "save_draft", citizen, utcnow()).ok
+        session.commit()
+        db.session.remove()
+    assert _history(app, token)[-2:] == [("open", "sent", "opened"),
+                                         ("save_draft", "opened", "in-progress")]
