@@ -540,6 +540,7 @@ class _FillerStandIn:
 def make_our_renderer(definition: Json, answers: Json) -> tuple[Callable[[], str], Any]:
     """The render function and the Flask test request context it must run inside."""
     from flask import g, render_template
+    from markupsafe import Markup
 
     from formular import create_app
     from formular.rendering.forms import form_class, page_items, prefill
@@ -573,8 +574,11 @@ def make_our_renderer(definition: Json, answers: Json) -> tuple[Callable[[], str
         visible = visible_pages(compiled, answers)
         view = build_page(compiled, PAGE, AUDIENCE, form, evaluation, [], describe, visible)
         earlier = [p for p in visible if p < PAGE]
+        # The page has answers, so its questions are drawn (a blank page's come from a cache).
+        sections_html = Markup(render_template("form/_sections.html", view=view))  # noqa: S704
         return render_template(
             "form/page.html", filler=filler, compiled=compiled, view=view, form=form,
+            sections_html=sections_html,
             notice=None, has_previous=bool(earlier), plan=client_plan(compiled, AUDIENCE),
             answers=evaluation.answers, action_url=filler.url("page", page=PAGE),
             review_url=filler.url("review"),
