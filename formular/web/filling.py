@@ -56,9 +56,13 @@ def blank_sections() -> Lru[tuple[Any, ...], Markup]:
     they depend on: the definition's content in the form's language, the interface language
     and its translators' edits, the page, the audience, the day (relative date limits) and
     the visibility of the empty draft."""
-    cache: Lru[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
-        "formular.blank_sections", Lru(512))
+    cache: Lru[tuple[Any, ...], Markup] | None = current_app.extensions.get(_BLANK_SECTIONS)
+    if cache is None:
+        cache = current_app.extensions.setdefault(_BLANK_SECTIONS, Lru(512))
     return cache
+
+
+_BLANK_SECTIONS = "formular.blank_sections"
 
 
 class PageForm(FlaskForm):
@@ -171,9 +175,9 @@ class Filler:
         return self._render(form, page_index, errors, evaluation, blank=blank)
 
     def post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
-        """Take a page's answers; see the module's docstring. Whatever the outcome, what was
-        saved is committed before the response leaves (a clean "send" commits the answers
-        with the submission, in one transaction)."""
+        """Take a page's answers; see the module's docstring. What was saved is committed once,
+        before the response leaves: a clean "send" stores the answers and the submission in one
+        transaction, and a failure on the way stores neither."""
         response = self._post_page(page_index)
         db.session.commit()
         return response
@@ -211,8 +215,6 @@ class Filler:
             drafts.save_answers(db.session(), self.draft, validation.answers, page_index,
                                 based_on)
             self.hooks.saved()
-            if action != "send" or errors:
-                db.session.commit()
         except drafts.StaleDraft:
             db.session.rollback()
             self.draft = db.session.merge(self.draft)
