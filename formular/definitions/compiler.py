@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
@@ -46,6 +46,10 @@ class Validation:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def on_pages(self, pages: set[int]) -> Validation:
+        """The same outcome with only the errors of ``pages`` (what a page post shows)."""
+        return replace(self, errors=tuple(e for e in self.errors if e.page_index in pages))
 
 
 @dataclass(frozen=True)
@@ -104,11 +108,9 @@ class CompiledDefinition:
             if not self._hidden(error, evaluation)
         ]
         errors += self._required_by_rules(document, evaluation)
-        if pages is not None:
-            errors = [e for e in errors if e.page_index in pages]
-        errors = _deduplicate(errors)
         scoring = self.scores.evaluate(document, subject)
-        return Validation(document, tuple(errors), evaluation, scoring)
+        whole = Validation(document, tuple(_deduplicate(errors)), evaluation, scoring)
+        return whole if pages is None else whole.on_pages(pages)
 
     def _field_errors(self, error: ValidationError) -> Iterator[FieldError]:
         path = tuple(error.absolute_path)

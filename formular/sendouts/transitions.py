@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Table, insert, select, update
+from sqlalchemy import CursorResult, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -77,14 +77,19 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
-         now: dt.datetime, data: dict[str, Any] | None = None) -> Result:
+         now: dt.datetime, data: dict[str, Any] | None = None, *,
+         also: dict[str, Any] | None = None) -> Result:
     """Apply ``event`` to an assignment if the workflow allows it; nothing is written if not.
 
-    A move to another state is one compare-and-set UPDATE on the state the engine decided
-    from: of two requests moving the same assignment (two tabs opening it, a reminder job
-    beside a withdrawal) exactly one wins and writes its history row; the other is refused
-    as "no-transition". The history row is a plain INSERT: this runs on every page a citizen
-    opens or sends, so it does not go through the ORM's unit of work.
+    A move is one compare-and-set UPDATE on the state the engine decided from: of two requests
+    moving the same assignment (two tabs opening it, a reminder job beside a withdrawal)
+    exactly one wins and writes its history row; the other is refused as "no-transition".
+    ``also`` names further columns the same UPDATE writes (the draft an "open" claims, the
+    submission a "submit" records), so they are claimed by the same winner.
+
+    This runs on every page a citizen opens or sends, so the UPDATE and the history INSERT
+    are prebuilt Core statements executed with parameters: no statement is constructed, no
+    cache key computed and no unit of work flushed per call.
     """
     definition = workflow.load_builtin(WORKFLOW)
     outcome = workflow.fire(definition, assignment.state, event,
@@ -93,21 +98,25 @@ def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
         return Result(False, outcome.reason)
     source = assignment.state
     target = outcome.target or source
-    if target != source:
+    extra = also or {}
+    if target != source or extra:
         moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Assignment).where(Assignment.id == assignment.id,
-                                     Assignment.state == source)
-            .values(state=target, state_changed_at=now)
-            .execution_options(synchronize_session=False))
+            _move_statement(tuple(sorted(extra))),
+            {"_id": assignment.id, "_source": source, "state": target,
+             "state_changed_at": now if target != source else assignment.state_changed_at,
+             **extra})
         if moved.rowcount != 1:
             return Result(False, "no-transition")
         set_committed_value(assignment, "state", target)
-        set_committed_value(assignment, "state_changed_at", now)
-    session.execute(insert(_EVENTS).values(
-        assignment_id=assignment.id, at=now, event=event, from_state=source,
-        to_state=target, actor_kind=_actor_kind(actor),
-        actor_id=actor.staff_user_id if actor.is_staff else actor.citizen_id,
-        data={k: v for k, v in (data or {}).items() if k in ("note", "answered_by")}))
+        if target != source:
+            set_committed_value(assignment, "state_changed_at", now)
+        for name, value in extra.items():
+            set_committed_value(assignment, name, value)
+    session.execute(_RECORD_EVENT, {
+        "assignment_id": assignment.id, "at": now, "event": event, "from_state": source,
+        "to_state": target, "actor_kind": _actor_kind(actor),
+        "actor_id": actor.staff_user_id if actor.is_staff else actor.citizen_id,
+        "data": {k: v for k, v in (data or {}).items() if k in ("note", "answered_by")}})
     for action in outcome.actions:
         _perform(session, action, assignment, actor, now)
     if outcome.actions:
@@ -115,8 +124,26 @@ def fire(session: Session, assignment: Assignment, event: str, actor: Actor,
     return Result(True, None, target)
 
 
-#: The history table, written with Core (see :func:`fire`).
+#: The tables written with prebuilt Core statements (see :func:`fire`).
 _EVENTS = cast(Table, AssignmentEvent.__table__)
+_ASSIGNMENTS = cast(Table, Assignment.__table__)
+_RECORD_EVENT = insert(_EVENTS)
+_MOVES: dict[tuple[str, ...], Update] = {}
+
+
+def _move_statement(also: tuple[str, ...]) -> Update:
+    """The compare-and-set UPDATE of a move writing the columns ``also`` too (built once per
+    combination; there are three: none, the draft, the submission)."""
+    statement = _MOVES.get(also)
+    if statement is None:
+        statement = (update(_ASSIGNMENTS)
+                     .where(_ASSIGNMENTS.c.id == bindparam("_id"),
+                            _ASSIGNMENTS.c.state == bindparam("_source"))
+                     .values(state=bindparam("state"),
+                             state_changed_at=bindparam("state_changed_at"),
+                             **{name: bindparam(name) for name in also}))
+        _MOVES[also] = statement
+    return statement
 
 
 def _actor_kind(actor: Actor) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -52,10 +52,18 @@ def latest_version(session: Session, definition_id: str) -> DefinitionVersion | 
 
 def create_draft(session: Session, version: DefinitionVersion,
                  citizen_id: int | None = None) -> Draft:
-    draft = Draft(token=new_token(), definition_version=version, answers={}, page=0, revision=0,
-                  citizen_id=citizen_id)
+    """A new empty draft of ``version``. One prebuilt ``INSERT … RETURNING id`` (a citizen's
+    first look at a form creates one); the row becomes an object without a flush or re-select.
+    """
+    now = utcnow()
+    values = {"token": new_token(), "definition_version_id": version.id, "answers": {},
+              "page": 0, "revision": 0, "created_at": now, "updated_at": now,
+              "submitted_at": None, "citizen_id": citizen_id}
+    new_id = session.execute(_INSERT_DRAFT, values).scalar_one()
+    draft = Draft(id=new_id, **values)
+    make_transient_to_detached(draft)
     session.add(draft)
-    session.flush()
+    set_committed_value(draft, "definition_version", version)
     return draft
 
 
@@ -70,16 +78,13 @@ def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: 
     The compare-and-set is one UPDATE, so two workers cannot both win.
     :return: the new revision.
     """
-    condition = [Draft.id == draft.id, Draft.submitted_at.is_(None)]
-    if based_on is not None:
-        condition.append(Draft.revision == based_on)
     now = utcnow()
-    revision = session.execute(
-        update(Draft).where(*condition)
-        .values(answers=answers, page=page, revision=Draft.revision + 1, updated_at=now)
-        .returning(Draft.revision)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    values = {"_id": draft.id, "answers": answers, "page": page, "updated_at": now}
+    if based_on is None:
+        revision = session.execute(_SAVE_ANY, values).scalar_one_or_none()
+    else:
+        revision = session.execute(_SAVE, {**values, "_based_on": based_on}
+                                   ).scalar_one_or_none()
     if revision is None:
         raise StaleDraft
     # What was written is known: no re-select of the row (and its definition) needed.
@@ -102,16 +107,13 @@ def submit(session: Session, draft: Draft, answers: dict[str, Any],
     values = {"draft_id": draft.id, "definition_version_id": draft.definition_version_id,
               "answers": answers, "scores": scores, "created_at": now,
               "receipt": secrets.token_hex(4).upper() + "-" + secrets.token_hex(2).upper(),
-              "answered_by_kind": "preview", **who}
-    dialect = session.get_bind().dialect.name
-    statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(_SUBMISSIONS)
-    new_id = session.execute(
-        statement.values(**values).on_conflict_do_nothing(index_elements=["draft_id"])
-        .returning(_SUBMISSIONS.c.id)).scalar()
+              "answered_by_kind": "preview", "citizen_id": None, "answered_by_id": None,
+              **who}
+    new_id = session.execute(_insert_submission(session.get_bind().dialect.name),
+                             values).scalar()
     if new_id is None:
         return session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
-    session.execute(update(Draft).where(Draft.id == draft.id).values(submitted_at=now)
-                    .execution_options(synchronize_session=False))
+    session.execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now, "updated_at": now})
     set_committed_value(draft, "submitted_at", now)
     # What was written is known: the row becomes an object without a re-select (a plain
     # INSERT … RETURNING id costs half of an ORM upsert that loads the entity back).
@@ -121,7 +123,32 @@ def submit(session: Session, draft: Draft, answers: dict[str, Any],
     return inserted
 
 
+# The writes of every page post and every send, prebuilt once with parameters: no statement
+# is constructed and no cache key computed per call.
+_DRAFTS = cast(Table, Draft.__table__)
 _SUBMISSIONS = cast(Table, Submission.__table__)
+_INSERT_DRAFT = insert(_DRAFTS).returning(_DRAFTS.c.id)
+_SAVE_ANY = (update(_DRAFTS)
+             .where(_DRAFTS.c.id == bindparam("_id"), _DRAFTS.c.submitted_at.is_(None))
+             .values(answers=bindparam("answers"), page=bindparam("page"),
+                     revision=_DRAFTS.c.revision + 1, updated_at=bindparam("updated_at"))
+             .returning(_DRAFTS.c.revision))
+_SAVE = _SAVE_ANY.where(_DRAFTS.c.revision == bindparam("_based_on"))
+_MARK_SUBMITTED = (update(_DRAFTS).where(_DRAFTS.c.id == bindparam("_id"))
+                   .values(submitted_at=bindparam("submitted_at"),
+                           updated_at=bindparam("updated_at")))
+_INSERT_SUBMISSION: dict[str, Any] = {}
+
+
+def _insert_submission(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (draft_id) DO NOTHING RETURNING id`` in the dialect's syntax."""
+    statement = _INSERT_SUBMISSION.get(dialect)
+    if statement is None:
+        statement = ((postgresql_insert if dialect == "postgresql" else sqlite_insert)(
+            _SUBMISSIONS).on_conflict_do_nothing(index_elements=["draft_id"])
+            .returning(_SUBMISSIONS.c.id))
+        _INSERT_SUBMISSION[dialect] = statement
+    return statement
 
 
 def uploads_of(session: Session, draft: Draft) -> list[Upload]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
@@ -100,19 +101,12 @@ class AssignmentHooks(FillHooks):
                 "answered_by_kind": "guardian" if self.actor.acting_for_id else "citizen"}
 
     def submitted(self, submission: Submission) -> None:
-        session = db.session()
-        # Compare-and-set: of two concurrent submits only one moves the assignment on.
-        claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Assignment).where(Assignment.id == self.assignment.id,
-                                     Assignment.submission_id.is_(None))
-            .values(submission_id=submission.id)
-            .execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
-            return
-        set_committed_value(self.assignment, "submission_id", submission.id)
-        transitions.fire(session, self.assignment, "submit", self.actor, utcnow(),
+        # One compare-and-set UPDATE moves the assignment to "answered" and records the
+        # submission: of two concurrent submits only one moves it (the other's submission
+        # insert already found the first one's row).
+        transitions.fire(db.session(), self.assignment, "submit", self.actor, utcnow(),
                          {"answered_by": "guardian" if self.actor.acting_for_id else "citizen",
-                          "answers_valid": True})
+                          "answers_valid": True}, also={"submission_id": submission.id})
 
 
 def _filler(token: str, *, for_receipt: bool = False) -> Filler:
@@ -136,27 +130,26 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     changed = False
     if assignment.draft_id is None and assignment.state != "expired":
         draft = drafts.create_draft(session, version, citizen_id=citizen.id)
-        # Compare-and-set: of two tabs opening a new form at once, one draft wins.
-        claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Assignment).where(Assignment.id == assignment.id,
-                                     Assignment.draft_id.is_(None))
-            .values(draft_id=draft.id).execution_options(synchronize_session=False))
-        if claimed.rowcount == 1:
-            set_committed_value(assignment, "draft_id", draft.id)
+        if assignment.state == "sent":
+            # Opening claims the draft in the same compare-and-set as the move: of two tabs
+            # opening a new form at once, one draft wins.
+            claimed = transitions.fire(session, assignment, "open", actor, utcnow(),
+                                       also={"draft_id": draft.id}).ok
         else:
+            claimed = _claim_draft(session, assignment, draft)
+        if not claimed:
             session.delete(draft)
             session.flush()
             session.refresh(assignment)
+        changed = True
+    elif assignment.state == "sent":
+        transitions.fire(session, assignment, "open", actor, utcnow())
         changed = True
     draft_row = session.get(Draft, assignment.draft_id) if assignment.draft_id else None
     if draft_row is None:
         # Expired before it was ever opened: nothing to fill, only the closed page to show.
         draft_row = Draft(token="", definition_version=version, answers={}, page=0,
                           revision=0)
-    if assignment.state == "sent":
-        # The move is a compare-and-set: of two tabs opening it at once, one records it.
-        transitions.fire(session, assignment, "open", actor, utcnow())
-        changed = True
     if changed:
         session.commit()
     offer_form_languages(version)
@@ -164,6 +157,19 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     filler = Filler(draft_row, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(today)),
                     ENDPOINTS, AssignmentHooks(assignment, actor), {"token": token})
     return filler
+
+
+def _claim_draft(session: Session, assignment: Assignment, draft: Draft) -> bool:
+    """Record a new draft on an assignment that is already open but has none; a
+    compare-and-set, so of two tabs one draft wins."""
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Assignment).where(Assignment.id == assignment.id,
+                                 Assignment.draft_id.is_(None))
+        .values(draft_id=draft.id).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        return False
+    set_committed_value(assignment, "draft_id", draft.id)
+    return True
 
 
 def _closed(filler: Filler) -> Response | str | None:

@@ -27,6 +27,7 @@ from formular.definitions.service import (
     Evaluation,
     FieldError,
     Subject,
+    Validation,
     answers_too_large,
     compile_cached,
 )
@@ -106,6 +107,8 @@ class Filler:
     hooks: FillHooks = field(default_factory=FillHooks)
     #: URL values shared by every endpoint (the draft token, or an assignment token).
     url_values: dict[str, Any] | None = None
+    #: Answers were stored in this request and the hooks not yet told (see :meth:`post_page`).
+    _saved_untold: bool = field(default=False, init=False, repr=False)
 
     @cached_property
     def locale(self) -> str:
@@ -177,8 +180,15 @@ class Filler:
     def post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
         """Take a page's answers; see the module's docstring. What was saved is committed once,
         before the response leaves: a clean "send" stores the answers and the submission in one
-        transaction, and a failure on the way stores neither."""
+        transaction, and a failure on the way stores neither.
+
+        The hooks hear of the save last, unless the answers were sent: a submit moves the
+        workflow on by itself (an "opened" form sent in one go goes straight to "answered",
+        without an "in progress" step in between)."""
         response = self._post_page(page_index)
+        if self._saved_untold:
+            self.hooks.saved()
+            self._saved_untold = False
         db.session.commit()
         return response
 
@@ -202,8 +212,8 @@ class Filler:
         merged = self._apply_row_action(action, merged, page_index)
         if answers_too_large(merged):
             abort(413)
-        validation = compiled.validate(merged, audience=self.audience, subject=self.subject,
-                                       pages={page_index})
+        whole = compiled.validate(merged, audience=self.audience, subject=self.subject)
+        validation = whole.on_pages({page_index})
         coercion = self._coercion_errors(form, page_index)
         taken = {error.path for error in coercion}
         errors = coercion + [e for e in validation.errors if e.path not in taken] + upload_errors
@@ -214,7 +224,7 @@ class Filler:
         try:
             drafts.save_answers(db.session(), self.draft, validation.answers, page_index,
                                 based_on)
-            self.hooks.saved()
+            self._saved_untold = True
         except drafts.StaleDraft:
             db.session.rollback()
             self.draft = db.session.merge(self.draft)
@@ -255,7 +265,7 @@ class Filler:
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
         if action == "send" and not self.reviews:
             step = self.hooks.step_before_sending()
-            return redirect(step) if step else self.submit()  # type: ignore[return-value]
+            return redirect(step) if step else self.submit(whole)  # type: ignore[return-value]
         return redirect(self.url("review"))  # type: ignore[return-value]
 
     def _render(self, form: FlaskForm, page_index: int, errors: list[FieldError],
@@ -395,16 +405,23 @@ class Filler:
         return render_template("form/review.html", filler=self, compiled=compiled,
                                pages=pages, problems=problems, validation=validation)
 
-    def submit(self) -> Response:
+    def submit(self, validated: Validation | None = None) -> Response:
+        """Send the saved answers. ``validated``: the whole-document validation the page post
+        that saved them just made; reused when it was made in the source language (the stored
+        score labels are the source's), else the answers are validated again."""
         compiled = self.source_compiled
-        validation = compiled.validate(self.draft.answers, audience=self.audience,
-                                       subject=self.subject)
+        if validated is not None and self.compiled is compiled:
+            validation = validated
+        else:
+            validation = compiled.validate(self.draft.answers, audience=self.audience,
+                                           subject=self.subject)
         if validation.errors and self.draft.submitted_at is None:
             return redirect(self.url("review"))  # type: ignore[return-value]
         session = db.session()
         submission = drafts.submit(session, self.draft, validation.answers,
                                    scores_as_json(validation), **self.hooks.submission_fields())
         self.hooks.submitted(submission)
+        self._saved_untold = False
         session.commit()
         return redirect(self.url("receipt"))  # type: ignore[return-value]
 

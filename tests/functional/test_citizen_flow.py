@@ -23,7 +23,9 @@ from tests.functional.support import (
     assert_accessible,
     assert_no_raw_messages,
     fill_showcase,
+    minimal_definition,
     parse,
+    store_design,
     translate,
 )
 
@@ -249,6 +251,49 @@ def test_double_submit_stores_one_submission(sapp: Flask, world: s.World, sender
     row = assignment(sapp, token)
     assert row.submission_id == submissions[0].id
     assert [e for e in s.history_of(sapp, row.id) if e[0] == "submit"] == [
+        ("submit", "answered", "citizen")]
+
+
+def test_a_form_sent_in_one_go_moves_from_opened_to_answered(sapp: Flask,
+                                                              world: s.World) -> None:
+    """A one-page form without a review step: its button saves and sends in one request, so
+    the history goes from "opened" straight to "answered". A send refused for errors keeps the
+    answers and moves the form to "in progress"."""
+    design = store_design(sapp, minimal_definition(
+        "t-cit-one-go", [{"type": "text", "name": "note", "label": "Anteckning"},
+                         {"type": "integer", "name": "age", "label": "Ålder"}],
+        {"note": {"type": "string", "maxLength": 50},
+         "age": {"type": "integer", "minimum": 0, "maximum": 130}},
+        required=["note", "age"], policy={"review": False}))
+    person = world.citizens["adult"]
+    send_out_id = s.send_out_via_service(sapp, world, design, [person.id])
+    token = s.assignment_of(sapp, send_out_id, person.id).token
+    form = s.CitizenForm(s.citizen_client(sapp, person), token)
+    refused = form.post(0, {"note": "Hej"}, action="send")
+    assert refused.status_code == 200
+    row = assignment(sapp, token)
+    assert (row.state, row.submission_id) == ("in-progress", None)
+    assert draft_of(sapp, token).answers == {"note": "Hej"}
+    sent = form.post(0, {"note": "Hej", "age": "51"}, action="send")
+    assert sent.status_code == 302
+    assert s.location(sent).endswith(f"/forms/{token}/receipt")
+    row = assignment(sapp, token)
+    [submission] = submissions_of(sapp, token)
+    assert (row.state, row.submission_id) == ("answered", submission.id)
+    assert s.history_of(sapp, row.id) == [
+        ("send", "sent", "system"), ("open", "opened", "citizen"),
+        ("save_draft", "in-progress", "citizen"), ("submit", "answered", "citizen")]
+
+    other = s.send_out_via_service(sapp, world, design, [person.id])
+    token = s.assignment_of(sapp, other, person.id).token
+    form = s.CitizenForm(s.citizen_client(sapp, person), token)
+    assert form.post(0, {"note": "Direkt", "age": "51"}, action="send").status_code == 302
+    row = assignment(sapp, token)
+    [submission] = submissions_of(sapp, token)
+    assert (row.state, row.submission_id, row.draft_id) == (
+        "answered", submission.id, submission.draft_id)
+    assert s.history_of(sapp, row.id) == [
+        ("send", "sent", "system"), ("open", "opened", "citizen"),
         ("submit", "answered", "citizen")]
 
 
