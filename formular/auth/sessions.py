@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from formular.storage.sessions import LoginSession
@@ -64,8 +64,11 @@ def find(db_session: Session, cookie_value: str) -> LoginSession | None:
     """The session row for a cookie value, whatever its state."""
     if not cookie_value or len(cookie_value) > _MAX_COOKIE_LENGTH:
         return None
-    return db_session.scalars(
-        select(LoginSession).where(LoginSession.key_hash == key_hash(cookie_value))).first()
+    return db_session.scalars(_BY_KEY_HASH, {"key_hash": key_hash(cookie_value)}).first()
+
+
+#: Every request's first query, built once (no statement construction or cache key per call).
+_BY_KEY_HASH = select(LoginSession).where(LoginSession.key_hash == bindparam("key_hash"))
 
 
 def expires_at(record: LoginSession, idle_minutes: float,

@@ -123,6 +123,14 @@ def build_page(
     return PageView(page, sections, summary, number, len(visible_pages))
 
 
+def frame_view(compiled: CompiledDefinition, page_index: int,
+               visible_pages: list[int]) -> PageView:
+    """What is drawn around a page's questions (title, progress) when the questions
+    themselves come ready-drawn: no field views, no errors."""
+    number = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
+    return PageView(compiled.pages[page_index], [], [], number, len(visible_pages))
+
+
 def _messages(view: FieldView) -> list[tuple[str, str, str]]:
     """(field id, question, message): the summary must say which question is wrong."""
     found = [(view.id, view.label, message) for message in view.errors]

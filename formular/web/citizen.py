@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
@@ -114,9 +114,7 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     session = db.session()
     # The draft comes in the same SELECT (into the identity map, where ``session.get`` below
     # finds it): every page of a form needs both.
-    found = session.execute(select(Assignment, Draft)
-                            .outerjoin(Draft, Draft.id == Assignment.draft_id)
-                            .where(Assignment.token == token)).first()
+    found = session.execute(_ASSIGNMENT_AND_DRAFT, {"token": token}).first()
     if found is None:
         abort(404)
     assignment = found[0]
@@ -157,6 +155,12 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     filler = Filler(draft_row, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(today)),
                     ENDPOINTS, AssignmentHooks(assignment, actor), {"token": token})
     return filler
+
+
+#: Every form request's query, built once.
+_ASSIGNMENT_AND_DRAFT = (select(Assignment, Draft)
+                         .outerjoin(Draft, Draft.id == Assignment.draft_id)
+                         .where(Assignment.token == bindparam("token")))
 
 
 def _claim_draft(session: Session, assignment: Assignment, draft: Draft) -> bool:

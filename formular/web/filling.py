@@ -41,7 +41,7 @@ from formular.rendering.forms import (
     page_items,
     prefill,
 )
-from formular.rendering.page import build_page, build_review, client_plan
+from formular.rendering.page import build_page, build_review, client_plan, frame_view
 from formular.storage import drafts
 from formular.storage.base import utcnow
 from formular.storage.db import db
@@ -167,15 +167,16 @@ class Filler:
         if page_index not in visible:
             later = [p for p in visible if p > page_index] or visible[-1:] or [0]
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
-        cls = form_class(compiled, page_index, self.audience, PageForm)
         data = prefill(compiled, page_index, self.audience, self.draft.answers)
-        form = cls(formdata=None, data=data)
         errors: list[FieldError] = []
         if check:
             errors = list(compiled.validate(self.draft.answers, audience=self.audience,
                                             subject=self.subject, pages={page_index}).errors)
-        blank = data == prefill(compiled, page_index, self.audience, {})
-        return self._render(form, page_index, errors, evaluation, blank=blank)
+        if data == prefill(compiled, page_index, self.audience, {}):
+            return self._render(None, page_index, errors, evaluation, blank=True)
+        form = form_class(compiled, page_index, self.audience, PageForm)(formdata=None,
+                                                                         data=data)
+        return self._render(form, page_index, errors, evaluation)
 
     def post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
         """Take a page's answers; see the module's docstring. What was saved is committed once,
@@ -268,35 +269,42 @@ class Filler:
             return redirect(step) if step else self.submit(whole)  # type: ignore[return-value]
         return redirect(self.url("review"))  # type: ignore[return-value]
 
-    def _render(self, form: FlaskForm, page_index: int, errors: list[FieldError],
+    def _render(self, form: FlaskForm | None, page_index: int, errors: list[FieldError],
                 evaluation: Evaluation, notice: str | None = None, status: int = 200,
                 *, blank: bool = False) -> tuple[str, int] | str:
         """Draw a page whose visibility follows ``evaluation`` (of saved or posted answers).
 
-        ``blank``: the page's fields hold nothing but what an empty draft gives them. Its
-        questions are then the same for every citizen who opens it and are drawn once per
-        worker (:data:`BLANK_SECTIONS`); only the page around them is drawn per request.
+        ``blank``: the page's fields hold nothing but what an empty draft gives them (``form``
+        may then be None). Its questions are then the same for every citizen who opens it and
+        are drawn once per worker (:func:`blank_sections`): a page found there is drawn
+        around them without building its form or its field views.
         """
         compiled = self.compiled
         visible = self.visible_pages(evaluation)
-        view = build_page(compiled, page_index, self.audience, form, evaluation, errors,
-                          describe, visible)
         earlier = [p for p in visible if p < page_index]
         sends = not self.reviews and not [p for p in visible if p > page_index]
-
-        def sections() -> Markup:
-            # An autoescaped template's output: already safe HTML.
-            return Markup(render_template("form/_sections.html", view=view))  # noqa: S704
-
+        cached: Markup | None = None
         if blank and not errors:
             key = (compiled.digest, self.locale, str(get_locale()), current_version(),
                    page_index, self.audience, swedish_today(utcnow()), evaluation.hidden,
                    frozenset(evaluation.hidden_in_rows.items()))
-            sections_html = blank_sections().get_or_make(key, sections)
+            cached = blank_sections().get(key)
+        if cached is not None:
+            view = frame_view(compiled, page_index, visible)
+            sections_html = cached
         else:
-            sections_html = sections()
+            if form is None:
+                form = form_class(compiled, page_index, self.audience, PageForm)(
+                    formdata=None, data=prefill(compiled, page_index, self.audience, {}))
+            view = build_page(compiled, page_index, self.audience, form, evaluation, errors,
+                              describe, visible)
+            # An autoescaped template's output: already safe HTML.
+            sections_html = Markup(  # noqa: S704
+                render_template("form/_sections.html", view=view))
+            if blank and not errors:
+                blank_sections().put(key, sections_html)
         html = render_template(
-            "form/page.html", filler=self, compiled=compiled, view=view, form=form,
+            "form/page.html", filler=self, compiled=compiled, view=view,
             sections_html=sections_html,
             notice=notice, has_previous=bool(earlier), sends=sends,
             plan=client_plan(compiled, self.audience), answers=evaluation.answers,
