@@ -232,13 +232,15 @@ class OverlayDomain(Domain):  # type: ignore[misc]
     """Flask-Babel's domain with the translators' saved edits winning over the ``.mo``."""
 
     def get_translations(self) -> Any:
-        base = super().get_translations()
+        """Every gettext call of a page asks for these (a page makes dozens of calls), so
+        within a request they come from ``g`` by language before any other work."""
         if not has_app_context() or EXTENSION not in current_app.extensions:
-            return base
-        memo: dict[tuple[str, int], Any] = g.setdefault("_translation_overlay", {})
+            return super().get_translations()
+        memo: dict[tuple[int, str], Any] = g.setdefault("_translation_overlay", {})
         locale = str(get_locale())
-        found = memo.get((locale, id(base)))
+        found = memo.get((id(self), locale))
         if found is None:
+            base = super().get_translations()
             app = current_app._get_current_object()  # type: ignore[attr-defined]
             version = current_version(app)
             state = _state(app)
@@ -249,7 +251,7 @@ class OverlayDomain(Domain):  # type: ignore[misc]
                 found = overlay_translations(base, edits_for(self.domain[0], locale, app))
                 with state.lock:
                     state.translations[cache_key] = found
-            memo[(locale, id(base))] = found
+            memo[(id(self), locale)] = found
         return found
 
 

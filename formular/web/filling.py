@@ -190,7 +190,9 @@ class Filler:
         if self._saved_untold:
             self.hooks.saved()
             self._saved_untold = False
-        db.session.commit()
+        session = db.session()
+        if session.in_transaction():  # (a send has committed already)
+            session.commit()
         return response
 
     def _post_page(self, page_index: int) -> Response | str | tuple[Any, int]:
