@@ -98,7 +98,12 @@ def record_attempt(db_session: Session, username: str, address: str | None, now:
 
 
 def is_locked(user: StaffUser, now: dt.datetime) -> bool:
-    return user.locked_until is not None and as_utc(user.locked_until) > as_utc(now)
+    return lock_holds(user.locked_until, now)
+
+
+def lock_holds(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a lockout ending at ``locked_until`` (None: none) still holds at ``now``."""
+    return locked_until is not None and as_utc(locked_until) > as_utc(now)
 
 
 def register_failure(user: StaffUser, now: dt.datetime, limits: Limits) -> None:

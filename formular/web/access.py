@@ -22,15 +22,16 @@ from typing import Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, jsonify, redirect, request, url_for
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from formular.auth import citizens, sessions
 from formular.auth.clock import as_utc, swedish_today, utcnow
 from formular.auth.permissions import ANONYMOUS, Actor, Permission, is_citizen_permission
-from formular.auth.ratelimit import is_locked
+from formular.auth.ratelimit import lock_holds
 from formular.storage.db import db
-from formular.storage.identity import Citizen, Role, StaffUser
+from formular.storage.identity import Role, RoleAssignment
 from formular.storage.sessions import LoginSession
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -140,9 +141,22 @@ def current_actor() -> Actor:
 
 
 def current_login_session() -> LoginSession | None:
-    """The live log-in session behind this request, if any."""
-    record = g.get("login_session") if g else None
+    """The log-in session row behind this request, for the few views that change it (log
+    out, stay logged in, act for a child): loaded on first use, once per request."""
+    live = current_live_session()
+    if live is None:
+        return None
+    record = g.get("login_session_row")
+    if not isinstance(record, LoginSession):
+        record = db.session().get(LoginSession, live.id)
+        g.login_session_row = record
     return record if isinstance(record, LoginSession) else None
+
+
+def current_live_session() -> sessions.LiveSession | None:
+    """The live log-in session behind this request as it was read at its start, if any."""
+    record = g.get("login_session") if g else None
+    return record if isinstance(record, sessions.LiveSession) else None
 
 
 def idle_minutes() -> float:
@@ -154,34 +168,40 @@ def absolute_hours() -> float | None:
     return float(value) if value else None
 
 
-def _staff_actor(db_session: Session, record: LoginSession, moment: dt.datetime) -> Actor | None:
-    user = db_session.get(StaffUser, record.staff_user_id) if record.staff_user_id else None
-    if user is None or not user.active or is_locked(user, moment):
+def _staff_actor(db_session: Session, record: sessions.LiveSession,
+                 moment: dt.datetime) -> Actor | None:
+    if record.staff_user_id is None or not record.owner_active or lock_holds(
+            record.owner_locked_until, moment):
         return None
     units: dict[int, set[Role]] = defaultdict(set)
-    for assignment in user.roles:
-        units[assignment.unit_id].add(Role(assignment.role))
-    return Actor(kind="staff", staff_user_id=user.id, display_name=user.display_name,
+    for unit_id, role in db_session.execute(_ROLES_OF, {"user_id": record.staff_user_id}):
+        units[unit_id].add(Role(role))
+    return Actor(kind="staff", staff_user_id=record.staff_user_id,
+                 display_name=record.owner_name or "",
                  units={unit: frozenset(roles) for unit, roles in units.items()},
                  login_session_id=record.id)
 
 
-def _citizen_actor(db_session: Session, record: LoginSession,
+_ROLES = cast(Table, RoleAssignment.__table__)
+_ROLES_OF = (select(_ROLES.c.unit_id, _ROLES.c.role)
+             .where(_ROLES.c.user_id == bindparam("user_id")))
+
+
+def _citizen_actor(db_session: Session, record: sessions.LiveSession,
                    moment: dt.datetime) -> Actor | None:
-    citizen = db_session.get(Citizen, record.citizen_id) if record.citizen_id else None
-    if citizen is None or citizen.locked or citizen.deceased:
+    if record.citizen_id is None or not record.owner_active:
         return None
     acting_for = record.acting_for_id
     if acting_for is not None and citizens.agency_child(
-            db_session, citizen.id, acting_for, swedish_today(moment)) is None:
+            db_session, record.citizen_id, acting_for, swedish_today(moment)) is None:
         # Custody ended, the child turned 13 or got protected identity: back to oneself.
-        record.acting_for_id = acting_for = None
-        db_session.flush()
-    return Actor(kind="citizen", citizen_id=citizen.id, acting_for_id=acting_for,
-                 display_name=citizen.name, login_session_id=record.id)
+        sessions.stop_acting_for(db_session, record)
+        acting_for = None
+    return Actor(kind="citizen", citizen_id=record.citizen_id, acting_for_id=acting_for,
+                 display_name=record.owner_name or "", login_session_id=record.id)
 
 
-def actor_for(db_session: Session, record: LoginSession, moment: dt.datetime,
+def actor_for(db_session: Session, record: sessions.LiveSession, moment: dt.datetime,
               demo: bool) -> Actor | None:
     """The actor a live session stands for, or None when its owner may no longer act
     (disabled or locked account, a demo session after the demo setting was turned off)."""
@@ -208,8 +228,7 @@ def _load_actor() -> None:
     actor = actor_for(db_session, record, moment, bool(current_app.config.get("DEMO"))) \
         if record is not None else None
     if record is not None and actor is None:
-        sessions.revoke(db_session, record, moment)
-        db_session.info[sessions.WROTE] = True
+        sessions.revoke_live(db_session, record, moment)
     if db_session.info.pop(sessions.WROTE, False):
         db_session.commit()
     if actor is None:

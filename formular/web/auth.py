@@ -402,8 +402,7 @@ def _oidc_staff(claims: dict[str, Any], next_url: str) -> Response:
 # -- idle time ------------------------------------------------------------------------------
 
 
-def _status() -> dict[str, Any]:
-    record = access.current_login_session()
+def _status(record: sessions.Timed | None) -> dict[str, Any]:
     if record is None:
         return {"logged_in": False, "seconds_left": 0}
     return {
@@ -419,7 +418,7 @@ def _status() -> dict[str, Any]:
 @public
 def session_status() -> Response:
     """Seconds left before the idle time-out; polling this does not count as activity."""
-    return jsonify(_status())
+    return jsonify(_status(access.current_live_session()))
 
 
 @bp.post("/session/extend")
@@ -433,7 +432,7 @@ def session_extend() -> Response:
         return response
     sessions.extend(db.session(), record, access.now())
     db.session.commit()
-    return jsonify(_status())
+    return jsonify(_status(record))
 
 
 # -- guardians ------------------------------------------------------------------------------

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from flask import Blueprint, Flask, jsonify, render_template_string
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 from werkzeug.wrappers import Response
 
+from formular.auth.clock import utcnow
 from formular.auth.permissions import Permission, is_citizen_permission, scope_of
-from formular.storage.identity import Role
+from formular.auth.sessions import key_hash
+from formular.storage.db import db
+from formular.storage.identity import Citizen, Role, StaffUser
+from formular.storage.sessions import LoginSession
 from formular.web import access
 from formular.web.access import (
     POLICIES,
@@ -24,7 +30,14 @@ from formular.web.access import (
     undeclared_endpoints,
 )
 
-from .conftest import Factory, log_in, log_in_demo_citizen, make_app, new_client
+from .conftest import (
+    Factory,
+    cookie_value,
+    log_in,
+    log_in_demo_citizen,
+    make_app,
+    new_client,
+)
 
 
 def _guarded_blueprint() -> Blueprint:
@@ -240,3 +253,41 @@ def test_error_pages_still_know_who_is_logged_in(guarded: Flask, make: Factory) 
     with client:
         assert client.get("/no/such/page").status_code == 404
         assert current_actor().kind == "staff"  # so the page header can show the account
+
+
+@pytest.mark.parametrize("change", ["locked", "deceased"])
+def test_a_citizen_whose_account_changes_is_logged_out_at_the_next_request(
+        guarded: Flask, make: Factory, change: str) -> None:
+    """The session's owner is checked on every request (one SELECT joins the owner to the
+    session row): a citizen locked or recorded as deceased mid-session acts no more, and the
+    session is revoked for good."""
+    person = make.citizen(40)
+    client = new_client(guarded)
+    assert log_in_demo_citizen(client, person.id).status_code == 302
+    assert client.get("/guarded/whoami").get_json()["kind"] == "citizen"
+    with guarded.app_context(), db.transaction() as session:
+        session.execute(update(Citizen).where(Citizen.id == person.id).values({change: True}))
+    assert client.get("/guarded/whoami").get_json()["kind"] == "anonymous"
+    with guarded.app_context(), db.transaction() as session:
+        session.execute(update(Citizen).where(Citizen.id == person.id).values({change: False}))
+        revoked = session.scalars(select(LoginSession.revoked_at).where(
+            LoginSession.citizen_id == person.id)).all()
+    assert revoked
+    assert all(at is not None for at in revoked)
+    assert client.get("/guarded/whoami").get_json()["kind"] == "anonymous"
+
+
+@pytest.mark.parametrize("change", ["inactive", "locked"])
+def test_a_staff_user_disabled_or_locked_out_acts_no_more(guarded: Flask, make: Factory,
+                                                          change: str) -> None:
+    client = _staff_browser(guarded, make, [(make.unit(), Role.SENDER)])
+    me = client.get("/guarded/whoami").get_json()
+    assert me["kind"] == "staff"
+    values: dict[str, Any] = ({"active": False} if change == "inactive" else
+                              {"locked_until": utcnow() + dt.timedelta(minutes=15)})
+    with guarded.app_context(), db.transaction() as session:
+        user_id = session.scalars(select(LoginSession.staff_user_id).where(
+            LoginSession.key_hash == key_hash(cookie_value(client) or ""))).one()
+        session.execute(update(StaffUser).where(StaffUser.id == user_id).values(values))
+    assert client.get("/guarded/whoami").get_json()["kind"] == "anonymous"
+    assert client.get("/guarded/staff").status_code == 302

@@ -35,12 +35,20 @@ def test_resolve_touches_at_most_once_a_minute_and_times_out(app: Flask, make: F
         record, cookie = sessions.create(session, kind="staff", method="local", now=start,
                                          staff_user_id=user.id)
         seen = sessions.resolve(session, cookie, start + dt.timedelta(seconds=30), 30)
-        assert seen is record
+        assert seen is not None
+        assert (seen.id, seen.kind, seen.staff_user_id) == (record.id, "staff", user.id)
+        assert seen.owner_name
+        assert seen.owner_active
+        session.refresh(record)
         assert sessions.seconds_left(record, start, 30) == 1800  # not moved: under a minute
-        sessions.resolve(session, cookie, start + dt.timedelta(minutes=2), 30)
+        moved = sessions.resolve(session, cookie, start + dt.timedelta(minutes=2), 30)
+        assert moved is not None
+        assert sessions.seconds_left(moved, start + dt.timedelta(minutes=2), 30) == 1800
+        session.refresh(record)
         assert sessions.seconds_left(record, start + dt.timedelta(minutes=2), 30) == 1800
         late = start + dt.timedelta(minutes=33)
         assert sessions.resolve(session, cookie, late, 30) is None
+        session.refresh(record)
         assert record.revoked_at is not None  # found timed out: revoked for good
 
 
