@@ -155,8 +155,7 @@ def render_preview(draft: DesignDraft, wanted: PreviewRequest) -> Any:
         answers = _carried(request.form)
         cls = form_class(compiled, page_index, audience, PageForm)
         form = cls()
-        if not form.validate_on_submit() and "csrf_token" in form.errors:
-            abort(400)
+        form.validate()
         owned = owned_names(compiled, page_index, audience)
         answers = {k: v for k, v in answers.items() if k not in owned}
         answers.update({k: v for k, v in page_answers(compiled, page_index, audience,

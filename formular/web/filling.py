@@ -67,11 +67,13 @@ _BLANK_SECTIONS = "formular.blank_sections"
 
 
 class PageForm(FlaskForm):
-    """Base of every page form: CSRF and WTForms' own messages in the current language."""
+    """Base of every page form: the request's inputs and WTForms' own messages in the current
+    language. No "required" validators live in WTForms (the schema decides, see
+    rendering.forms), and no CSRF field: ``CSRFProtect`` has checked the token of every POST
+    before a view runs (a second check per form only cost time)."""
 
     class Meta:
-        # No "required" validators live in WTForms; the schema decides (see rendering.forms).
-        pass
+        csrf = False
 
 
 class FillHooks:
@@ -204,8 +206,7 @@ class Filler:
         action = request.form.get("_action", "next")
         cls = form_class(compiled, page_index, self.audience, PageForm)
         form = cls()
-        if not form.validate_on_submit() and "csrf_token" in form.errors:
-            abort(400)
+        form.validate()
         before = compiled.evaluate(self.draft.answers, self.audience)
         owned = owned_names(compiled, page_index, self.audience)
         merged = {k: v for k, v in self.draft.answers.items() if k not in owned}
