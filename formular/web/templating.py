@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, render_template
 from flask_babel import format_decimal, get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from formular.i18n.overlay import current_version
+from formular.lru import Lru
 
 FILE_TYPE_NAMES = {
     "application/pdf": "PDF", "image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF",
@@ -136,6 +140,24 @@ def init_app(app: Flask) -> None:
 
         kept = {key: value for key, value in request.args.items() if value and key != "page"}
         return urlencode({**kept, "page": number})
+
+    dialogs: Lru[tuple[str, int, bool], Markup] = Lru(64)
+
+    @app.template_global()
+    def session_dialog() -> Markup:
+        """The idle time-out dialog of a logged-in visitor's page (auth/_session_dialog.html).
+        It holds nothing of the request, only texts and urls, so it is drawn once per
+        language, version of the translators' edits and kind of visitor (about a quarter of
+        drawing a form page went into it)."""
+        from .access import current_actor
+
+        actor = current_actor()
+        if actor.kind == "anonymous":
+            return Markup("")
+        key = (str(get_locale()), current_version(), actor.is_citizen)
+        # An autoescaped template's output: already safe HTML.
+        return dialogs.get_or_make(key, lambda: Markup(  # noqa: S704
+            render_template("auth/_session_dialog.html")))
 
     @app.template_global()
     def widget_texts() -> dict[str, str]:

@@ -120,3 +120,19 @@ def test_warning_offers_to_stay_and_then_reports_the_logout(
     assert page.evaluate("document.activeElement.dataset.role") == "login"
     assert link.get_attribute("href") == "/login?next=%2Ft%2Fpage"
     assert page.get_attribute("#session-timeout", "aria-labelledby") == "session-expired-title"
+
+
+def test_the_warnings_log_out_button_logs_out(page: Any, served: tuple[str, Flask, Clock],
+                                              make: Factory) -> None:
+    """The dialog's button submits the header's log-out form (the dialog itself carries no
+    token: it is drawn once per worker), by keyboard too."""
+    _, _, clock = served
+    _log_in(page, make)
+    clock.advance(seconds=100)
+    page.wait_for_selector("#session-timeout[open]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('form')") == "logout-form"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/logged-out")
+    assert page.goto(page.url.replace("/logged-out", "/t/page")) is not None
+    assert "/login" in page.url
