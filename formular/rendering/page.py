@@ -19,6 +19,7 @@ from formular.definitions.service import (
     ItemSpec,
     PageSpec,
 )
+from formular.lru import Lru
 
 from .forms import page_items
 from .markdown import to_html
@@ -283,7 +284,17 @@ def _review_entries(page: PageSpec, item: ItemSpec, evaluation: Evaluation
 
 def client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:
     """What the browser needs to show/hide and calculate at once: the same rules as data,
-    limited to what this audience may see (a citizen's page never names staff-only items)."""
+    limited to what this audience may see (a citizen's page never names staff-only items).
+    Worked out once per definition content and audience (every form page prints it); the
+    result is shared, so callers must not change it."""
+    return _plans.get_or_make((compiled.digest, audience),
+                              lambda: _client_plan(compiled, audience))
+
+
+_plans: Lru[tuple[str, str], dict[str, Any]] = Lru(256)
+
+
+def _client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:
     document = compiled.document
     allowed = {item.name for item in _all_items(compiled, audience)}
     allowed |= {row.name for item in _all_items(compiled, audience) for row in item.rows}

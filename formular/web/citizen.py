@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
 from sqlalchemy import CursorResult, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.wrappers import Response
 
@@ -28,7 +28,7 @@ from formular.storage.base import utcnow
 from formular.storage.db import db
 from formular.storage.identity import Citizen, StaffUser, Unit
 from formular.storage.models import Draft, Submission
-from formular.storage.sendouts import Assignment, InboxMessage
+from formular.storage.sendouts import Assignment, InboxMessage, SendOut
 
 from .access import current_actor, require
 from .filling import Filler, FillHooks
@@ -157,9 +157,11 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     return filler
 
 
-#: Every form request's query, built once.
+#: Every form request's query, built once: the assignment with its send-out, definition
+#: version, citizen and draft (the send-out's unit, which lists join, is not needed here).
 _ASSIGNMENT_AND_DRAFT = (select(Assignment, Draft)
                          .outerjoin(Draft, Draft.id == Assignment.draft_id)
+                         .options(joinedload(Assignment.send_out).lazyload(SendOut.unit))
                          .where(Assignment.token == bindparam("token")))
 
 
