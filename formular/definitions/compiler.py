@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -322,6 +322,16 @@ def compile_cached(document: Json, key: str | None = None) -> CompiledDefinition
     if key is None:
         key = f"{document.get('id')}@{document.get('version')}#{digest(document)}"
     return _cache.get_or_make(key, lambda: compile_definition(document))
+
+
+def compile_stored(key: str, document: Callable[[], Json]) -> CompiledDefinition:
+    """The compiled definition cached under ``key``; ``document`` is asked for only when it
+    is not cached (a stored version's document may then be read from the database: a form
+    page of a long questionnaire need not load and decode it on every request)."""
+    compiled = _cache.get(key)
+    if compiled is None:
+        compiled = compile_cached(document(), key=key)
+    return compiled
 
 
 def answers_too_large(answers: Any) -> bool:

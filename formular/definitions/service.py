@@ -10,6 +10,7 @@ from .compiler import (
     check,
     compile_cached,
     compile_definition,
+    compile_stored,
     digest,
 )
 from .evaluation import Evaluation, is_empty
@@ -22,5 +23,6 @@ __all__ = [
     "MAX_ANSWER_BYTES", "CompiledDefinition", "Evaluation", "FieldError", "InvalidDefinition",
     "ItemSpec", "PageSpec", "Problem", "RaisedFlag", "Row", "ScoreResult", "Scoring",
     "SectionSpec", "Subject", "Validation", "answers_too_large", "check", "compile_cached",
-    "compile_definition", "design_files", "digest", "is_empty", "parse_json", "read_file",
+    "compile_definition", "compile_stored", "design_files", "digest", "is_empty", "parse_json",
+    "read_file",
 ]

@@ -27,7 +27,12 @@ from typing import Any, Protocol
 
 from babel.messages.pofile import read_po
 
-from formular.definitions.service import CompiledDefinition, InvalidDefinition, compile_cached
+from formular.definitions.service import (
+    CompiledDefinition,
+    InvalidDefinition,
+    compile_cached,
+    compile_stored,
+)
 from formular.lru import Lru
 
 from .catalogs import TRANSLATIONS
@@ -46,7 +51,7 @@ from .overlay import overlay_designs
 __all__ = [
     "CATALOGS", "ContentCatalogs", "LoadedCatalog", "StoredVersion", "TextEntry",
     "TranslatedDocument", "Translation", "compile_for", "fallbacks", "localized_scores",
-    "offered_for", "offered_languages", "texts_of", "translate_document",
+    "offered_for", "offered_languages", "source_compiled", "texts_of", "translate_document",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,10 +166,16 @@ _fallbacks: dict[tuple[str, int, str], tuple[int, int]] = {}
 _cache_lock = Lock()
 
 
+def source_compiled(version: StoredVersion) -> CompiledDefinition:
+    """A stored version compiled in its source language. Its document is read only when the
+    compiled definition is not cached yet (form pages load versions without it)."""
+    return compile_stored(version.cache_key, lambda: version.document)
+
+
 def offered_for(version: StoredVersion, catalogs: ContentCatalogs | None = None) -> list[str]:
     """:func:`offered_languages` of a stored version, cached per version and catalog content."""
     catalogs = catalogs or CATALOGS
-    document = version.document
+    document = source_compiled(version).document
     known = tuple(_known_languages())
     key = (version.cache_key, str(catalogs.folder), *known, *(
         f"{language}={catalogs.get(language).version}"
@@ -184,9 +195,10 @@ def compile_for(version: StoredVersion, locale: str,
     a text missing here falls back to the source language and is logged and counted
     (:func:`fallbacks`), never shown blank.
     """
-    document = version.document
+    source = source_compiled(version)
+    document = source.document
     if locale == document.get("language"):
-        return compile_cached(document, key=version.cache_key)
+        return source
     loaded = (catalogs or CATALOGS).get(locale)
     key = f"{version.cache_key}:{locale}:{loaded.version}"
     translated = _translated_cache.get(key)
@@ -202,7 +214,7 @@ def compile_for(version: StoredVersion, locale: str,
         log.error("%s version %s: the %s translation makes the definition invalid (%s); "
                   "shown in the source language", document.get("id"), document.get("version"),
                   locale, "; ".join(f"{p.pointer}: {p.message}" for p in invalid.problems[:3]))
-        return compile_cached(document, key=version.cache_key)
+        return source
 
 
 def fallbacks() -> dict[tuple[str, int, str], tuple[int, int]]:

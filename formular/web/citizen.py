@@ -27,7 +27,7 @@ from formular.storage.audit import AccessLog
 from formular.storage.base import utcnow
 from formular.storage.db import db
 from formular.storage.identity import Citizen, StaffUser, Unit
-from formular.storage.models import Draft, Submission
+from formular.storage.models import DefinitionVersion, Draft, Submission
 from formular.storage.sendouts import Assignment, InboxMessage, SendOut
 
 from .access import current_actor, require
@@ -158,10 +158,15 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
 
 
 #: Every form request's query, built once: the assignment with its send-out, definition
-#: version, citizen and draft (the send-out's unit, which lists join, is not needed here).
+#: version, citizen and draft. Left out: the send-out's unit (lists join it, the form does
+#: not) and the version's document (read only when its compiled form is not cached yet, see
+#: ``formular.i18n.service.source_compiled``).
 _ASSIGNMENT_AND_DRAFT = (select(Assignment, Draft)
                          .outerjoin(Draft, Draft.id == Assignment.draft_id)
-                         .options(joinedload(Assignment.send_out).lazyload(SendOut.unit))
+                         .options(joinedload(Assignment.send_out).lazyload(SendOut.unit),
+                                  joinedload(Assignment.send_out)
+                                  .joinedload(SendOut.definition_version)
+                                  .defer(DefinitionVersion.document))
                          .where(Assignment.token == bindparam("token")))
 
 

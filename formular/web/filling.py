@@ -29,10 +29,9 @@ from formular.definitions.service import (
     Subject,
     Validation,
     answers_too_large,
-    compile_cached,
 )
 from formular.i18n.overlay import current_version
-from formular.i18n.service import compile_for
+from formular.i18n.service import compile_for, source_compiled
 from formular.lru import Lru
 from formular.rendering.forms import (
     form_class,
@@ -131,8 +130,7 @@ class Filler:
         """The definition in its source language: what a submission's stored score, band and
         flag labels are taken from, so the record and the exports staff read do not depend on
         the language the citizen chose."""
-        version = self.draft.definition_version
-        return compile_cached(version.document, key=version.cache_key)
+        return source_compiled(self.draft.definition_version)
 
     @property
     def reviews(self) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, get_locale, refresh
 
-from formular.i18n.service import StoredVersion, offered_for
+from formular.i18n.service import StoredVersion, offered_for, source_compiled
 
 babel = Babel()
 
@@ -50,7 +50,7 @@ def offer_form_languages(version: StoredVersion) -> list[str]:
 def content_locale(version: StoredVersion) -> str:
     """The language to render a definition version in: the response's language when the
     version is offered in it, else the version's source language (also outside a request)."""
-    source = str(version.document["language"])
+    source = source_compiled(version).language
     if not has_request_context():
         return source
     if g.get("form_version_key") == version.cache_key:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from typing import Any
 
 from flask import Flask
@@ -533,3 +534,30 @@ def test_events_are_never_written_for_refused_access(sapp: Flask, world: s.World
         events = db.session.scalar(select(func.count()).select_from(AssignmentEvent).where(
             AssignmentEvent.assignment_id == row.id))
     assert events == 1
+
+
+def test_a_form_page_reads_the_definition_document_only_when_not_compiled_yet(
+        sapp: Flask, world: s.World, sender: Any) -> None:
+    """Form requests load the version without its document (a long questionnaire's is large):
+    once compiled in this process, opening and posting pages never selects it."""
+    from sqlalchemy import event
+
+    tokens = send(sapp, sender, world, "adult2")
+    form = s.CitizenForm(s.citizen_client(sapp, world.citizens["adult2"]), tokens["adult2"])
+    assert form.get(0).status_code == 200  # compiled by now, whatever ran before
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    with sapp.app_context():
+        engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert form.get(0).status_code == 200
+        assert form.post(0, s.PHQ_ANSWERS).status_code == 302
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert any("FROM assignment" in statement for statement in statements)
+    assert not [statement for statement in statements
+                if re.search(r"definition_version(_\d+)?\.document", statement)]
