@@ -205,7 +205,10 @@ class Filler:
         cls = form_class(compiled, page_index, self.audience, PageForm)
         form = cls()
         form.validate()
-        before = compiled.evaluate(self.draft.answers, self.audience)
+        # What was visible before this post, to tell which follow-up questions it made appear
+        # (only a page drawn without JavaScript lacks them; with it they appeared at once).
+        scripted = request.form.get("_js") == "1"
+        before = None if scripted else compiled.evaluate(self.draft.answers, self.audience)
         owned = owned_names(compiled, page_index, self.audience)
         merged = {k: v for k, v in self.draft.answers.items() if k not in owned}
         merged.update({k: v for k, v in page_answers(compiled, page_index, self.audience,
@@ -243,7 +246,8 @@ class Filler:
         if action == "autosave":
             return jsonify(revision=self.draft.revision)
         visible = self.visible_pages(validation.evaluation)
-        appeared = _appeared(compiled.pages[page_index].items(), before, validation.evaluation)
+        appeared = [] if before is None else _appeared(compiled.pages[page_index].items(),
+                                                       before, validation.evaluation)
         if action.startswith(("add:", "remove:")) or action == "save":
             form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
                                                    validation.answers))
@@ -253,7 +257,7 @@ class Filler:
             earlier = [p for p in visible if p < page_index]
             return redirect(self.url("page", page=earlier[-1]) if earlier  # type: ignore
                             else self.url("page", page=page_index))
-        if appeared and request.form.get("_js") != "1":
+        if appeared:
             # Without JavaScript the follow-up questions were not on screen: show them before
             # complaining about them.
             shown = [e for e in errors
