@@ -3,15 +3,22 @@
 Offsets are written the way the workflow schema allows: an optional minus sign, then weeks, or
 days and a time part (``-P3D``, ``P1W``, ``PT12H``, ``P1DT6H``). Years and months are not
 accepted, because their length depends on the calendar and a reminder "one month before" would
-drift between recipients. Working days skip Saturdays and Sundays in UTC dates; public holidays
-are not known here (a later calendar service may supply them).
+drift between recipients. Working days are Swedish ones, counted in Stockholm dates: not a
+Saturday or Sunday, not a public holiday (helgdag: New Year, Epiphany, Easter, Ascension,
+Whitsun, National Day, Midsummer, All Saints', Christmas) and not one of the days Swedish
+working life keeps as holidays (Midsummer Eve, Christmas Eve, New Year's Eve). The calendar is
+the ``holidays`` package's, the field's maintained source for national holidays.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from typing import Final
+from zoneinfo import ZoneInfo
+
+import holidays
 
 _DURATION: Final = re.compile(
     r"(?P<sign>-)?P(?:(?P<weeks>[0-9]{1,5})W|(?:(?P<days>[0-9]{1,5})D)?"
@@ -70,15 +77,33 @@ def is_whole_days(delta: dt.timedelta) -> bool:
 
 
 def add_working_days(start: dt.datetime, days: int) -> dt.datetime:
-    """*start* moved by *days* working days (Monday to Friday), keeping its clock time.
+    """*start* moved by *days* Swedish working days, keeping its Stockholm clock time.
 
-    A start on a weekend counts from that weekend day: one working day after a Saturday is the
-    following Monday.
+    A start on a day off counts from that day: one working day after a Saturday is the
+    following Monday (or the next working day after it). A naive *start* is taken as UTC.
     """
+    aware = start if start.tzinfo is not None else start.replace(tzinfo=dt.UTC)
+    local = aware.astimezone(STOCKHOLM)
     step = 1 if days >= 0 else -1
-    moved, left = start, abs(days)
+    day, left = local.date(), abs(days)
     while left:
-        moved += dt.timedelta(days=step)
-        if moved.weekday() < 5:
+        day += dt.timedelta(days=step)
+        if is_working_day(day):
             left -= 1
-    return moved
+    moved = dt.datetime.combine(day, local.time(), tzinfo=STOCKHOLM).astimezone(dt.UTC)
+    return moved if start.tzinfo is not None else moved.replace(tzinfo=None)
+
+
+def is_working_day(day: dt.date) -> bool:
+    """Whether *day* is a working day in Sweden (see the module's docstring)."""
+    return day.weekday() < 5 and day not in _days_off(day.year)
+
+
+@lru_cache(maxsize=64)
+def _days_off(year: int) -> frozenset[dt.date]:
+    calendar = holidays.country_holidays("SE", years=year, include_sundays=False,
+                                         categories=("public", "de_facto"))
+    return frozenset(calendar)
+
+
+STOCKHOLM: Final = ZoneInfo("Europe/Stockholm")

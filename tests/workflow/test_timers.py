@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from formular.workflow.durations import add_working_days, format_duration, parse_duration
+from formular.workflow.durations import (
+    STOCKHOLM,
+    add_working_days,
+    format_duration,
+    is_working_day,
+    parse_duration,
+)
 from formular.workflow.service import (
     TimerDue,
     due_timers,
@@ -189,3 +195,39 @@ def test_working_days_skip_weekends_both_ways() -> None:
     assert add_working_days(friday, 3) == friday + 5 * DAY
     assert add_working_days(friday + 2 * DAY, -1) == friday
     assert add_working_days(friday, 0) == friday
+
+
+@pytest.mark.parametrize(("start", "days", "expected"), [
+    # Ascension Day (Thursday 14 May 2026): Wednesday + 1 is Friday.
+    ((2026, 5, 13), 1, (2026, 5, 15)),
+    # Midsummer Eve and Midsummer Day: Thursday 18 June + 1 is Monday 22 June.
+    ((2026, 6, 18), 1, (2026, 6, 22)),
+    # Christmas Eve, Christmas Day and the weekend: 23 December + 1 is Monday 28 December,
+    # + 3 is Wednesday 30 December; New Year's Eve and Day follow, so + 4 is 2 January.
+    ((2026, 12, 23), 1, (2026, 12, 28)),
+    ((2026, 12, 23), 3, (2026, 12, 30)),
+    ((2026, 12, 23), 4, (2027, 1, 4)),
+    # Easter 2027: Good Friday 26 March, Easter Monday 29 March.
+    ((2027, 3, 25), 1, (2027, 3, 30)),
+    ((2027, 3, 30), -1, (2027, 3, 25)),
+    # Epiphany (Wednesday 6 January 2027) and the National Day (Tuesday 6 June 2028).
+    ((2027, 1, 5), 1, (2027, 1, 7)),
+    ((2028, 6, 5), 1, (2028, 6, 7)),
+])
+def test_working_days_are_swedish(start: tuple[int, int, int], days: int,
+                                  expected: tuple[int, int, int]) -> None:
+    """Swedish public holidays and the de-facto days off (Midsummer, Christmas and New Year's
+    Eve) are not working days; the Stockholm clock time is kept."""
+    at = dt.datetime(*start, 9, 30, tzinfo=STOCKHOLM)
+    moved = add_working_days(at.astimezone(dt.UTC), days).astimezone(STOCKHOLM)
+    assert (moved.date(), moved.time()) == (dt.date(*expected), dt.time(9, 30))
+
+
+def test_working_days_count_in_stockholm_dates_across_summer_time() -> None:
+    """Friday 27 March 2026, 23:30 UTC, is already Saturday in Stockholm: one working day
+    later is Monday 30 March at 00:30 Stockholm summer time."""
+    late = dt.datetime(2026, 3, 27, 23, 30, tzinfo=dt.UTC)
+    moved = add_working_days(late, 1)
+    assert moved.astimezone(STOCKHOLM) == dt.datetime(2026, 3, 30, 0, 30, tzinfo=STOCKHOLM)
+    assert is_working_day(dt.date(2026, 3, 30))
+    assert not is_working_day(dt.date(2026, 6, 19))
