@@ -187,7 +187,10 @@ def _context(case: Case, actor: Actor, now: dt.datetime,
         permissions=_permissions(case, actor),
         data=data or {},
         now=now,
-        assignment={"assigned": case.assigned_to_id is not None, "overdue": case.overdue},
+        assignment={"assigned": case.assigned_to_id is not None, "overdue": case.overdue,
+                    # The acting staff member handles it (a handler may pass their own on).
+                    "mine": actor.is_staff and case.assigned_to_id is not None
+                    and case.assigned_to_id == actor.staff_user_id},
         settings=workflow_settings(case),
     )
 

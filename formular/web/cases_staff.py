@@ -332,9 +332,11 @@ def _csrf_checked(compiled: CompiledDefinition | None = None) -> Form:
 
 
 @bp.post("/<token>/assign")
-@require(Permission.CASE_ASSIGN)
+@require(Permission.CASE_REPLY)
 def assign(token: str) -> Response:
-    found = _case(token, Permission.CASE_ASSIGN)
+    """Assign an errand, or pass it on. The workflow decides who may: the unit's receiver
+    any open errand, a handler only the one they hold (case.json, event ``assign``)."""
+    found = _case(token, Permission.CASE_REPLY)
     _csrf_checked()
     text = request.form.get("assignee", "")
     if not text.isdigit() or len(text) > 12:

@@ -122,10 +122,50 @@ def test_only_case_staff_of_the_unit_can_be_given_the_case(
 
 def test_a_handler_cannot_assign(sapp: Flask, cases_world: s.World, new_case: str,
                                  handler: Any) -> None:
-    response = assign(handler, new_case, cases_world.staff["case-handler"].id)
-    assert response.status_code == 403
+    """Assigning a new errand is the receiver's: the workflow refuses a handler and nothing
+    is written."""
+    before = counts(sapp, new_case)
+    page = flashed(handler, assign(handler, new_case, cases_world.staff["case-handler"].id))
+    assert 'class="notice notice-error"' in page
     assert cs.case_row(sapp, new_case)["state"] == "new"
+    assert counts(sapp, new_case) == before
     assert 'id="assignee"' not in s.body(handler.get(f"/staff/cases/{new_case}"))
+
+
+def test_a_handler_passes_their_own_errand_on(sapp: Flask, cases_world: s.World,
+                                              assigned_case: str, handler: Any) -> None:
+    """The handler holding an errand may hand it to a colleague of the unit who handles
+    cases; once it is not theirs, they may not move it again."""
+    handler_id = cases_world.staff["case-handler"].id
+    receiver_id = cases_world.staff["case-receiver"].id
+    assert 'id="assignee"' in s.body(handler.get(f"/staff/cases/{assigned_case}"))
+    page = flashed(handler, assign(handler, assigned_case, receiver_id))
+    assert cases_world.staff["case-receiver"].name in page
+    row = cs.case_row(sapp, assigned_case)
+    assert (row["state"], row["assigned_to_id"]) == ("assigned", receiver_id)
+    with sapp.app_context():
+        last = db.session.scalars(select(CaseEvent).where(CaseEvent.case_id == row["id"])
+                                  .order_by(CaseEvent.id.desc())).first()
+        assert last is not None
+        assert (last.event, last.actor_id, last.data) == (
+            "assign", handler_id, {"assigned_to_id": receiver_id})
+    # No longer theirs: the form is gone and a forged post is refused.
+    assert 'id="assignee"' not in s.body(handler.get(f"/staff/cases/{assigned_case}"))
+    before = counts(sapp, assigned_case)
+    refused = flashed(handler, assign(handler, assigned_case, handler_id))
+    assert 'class="notice notice-error"' in refused
+    assert cs.case_row(sapp, assigned_case)["assigned_to_id"] == receiver_id
+    assert counts(sapp, assigned_case) == before
+
+
+def test_a_handler_cannot_take_a_colleagues_errand(sapp: Flask, cases_world: s.World,
+                                                   new_case: str, receiver: Any,
+                                                   handler: Any) -> None:
+    receiver_id = cases_world.staff["case-receiver"].id
+    assert assign(receiver, new_case, receiver_id).status_code == 302
+    page = flashed(handler, assign(handler, new_case, cases_world.staff["case-handler"].id))
+    assert 'class="notice notice-error"' in page
+    assert cs.case_row(sapp, new_case)["assigned_to_id"] == receiver_id
 
 
 def test_assigning_without_a_csrf_token_is_refused(sapp: Flask, cases_world: s.World,
