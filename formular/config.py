@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "CELERY_TASK_ALWAYS_EAGER": False,
     "JOBS_TICK_SECONDS": 60,
     "SENDOUT_BATCH_SIZE": 5000,
+    # Errands begun and not sent are deleted this many days after their last change.
+    "CASE_DRAFT_RETENTION_DAYS": 30,
     # E-mail: without SMTP_HOST in the demo, mails are written to instance/outbox/*.eml.
     "SMTP_HOST": None,
     "SMTP_PORT": None,
@@ -43,7 +45,7 @@ DEFAULTS: dict[str, Any] = {
 
 _BOOLEAN = {"DEMO", "SESSION_COOKIE_SECURE", "CELERY_TASK_ALWAYS_EAGER", "SMTP_STARTTLS"}
 _INTEGER = {"MAX_CONTENT_LENGTH", "MAX_FORM_PARTS", "MAX_FORM_MEMORY_SIZE", "JOBS_TICK_SECONDS",
-            "SENDOUT_BATCH_SIZE", "SMTP_PORT"}
+            "SENDOUT_BATCH_SIZE", "SMTP_PORT", "CASE_DRAFT_RETENTION_DAYS"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from formular.cases import retention as case_retention
 from formular.cases import timers as case_timers
 from formular.notify import mail
 from formular.sendouts import timers
@@ -120,8 +121,9 @@ def _only_tick(session: Session) -> bool:
 
 def tick() -> dict[str, int]:
     """Every minute: release the send-outs whose time has come, fire the workflow timers
-    (reminders N days before the deadline, the deadline, expiry), and start the outbox drain
-    when mail is due (new, or a retry whose backoff has passed)."""
+    (reminders N days before the deadline, the deadline, expiry), delete errands begun and not
+    sent for ``CASE_DRAFT_RETENTION_DAYS``, and start the outbox drain when mail is due (new,
+    or a retry whose backoff has passed)."""
     app = _app()
     factory = session_factory(app)
     now = utcnow()
@@ -134,13 +136,17 @@ def tick() -> dict[str, int]:
         moved = timers.tick(session, now)
         session.commit()
         moved += case_timers.tick(session, now)  # the case inbox's overdue flag (#6)
+        purged = case_retention.purge_unsent_drafts(
+            session, now, int(app.config.get("CASE_DRAFT_RETENTION_DAYS",
+                                             case_retention.DEFAULT_RETENTION_DAYS)))
+        session.commit()
         mail_due = mail.has_due(session, now)
     if mail_due:
         _enqueue(SEND_NOTIFICATIONS)
-    if released or moved:
-        log.info("tick: released %s send-out(s), timers moved %s assignment(s)",
-                 released, moved)
-    return {"released": released, "moved": moved, "mail_due": int(mail_due)}
+    if released or moved or purged:
+        log.info("tick: released %s send-out(s), timers moved %s assignment(s), deleted %s "
+                 "unsent errand(s)", released, moved, purged)
+    return {"released": released, "moved": moved, "purged": purged, "mail_due": int(mail_due)}
 
 
 def send_notifications() -> dict[str, Any]:

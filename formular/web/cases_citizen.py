@@ -13,7 +13,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +33,7 @@ from werkzeug.wrappers import Response
 from formular.auth.clock import swedish_today
 from formular.auth.permissions import Actor, Permission
 from formular.cases import service
+from formular.cases.retention import DEFAULT_RETENTION_DAYS
 from formular.casetypes import service as casetypes
 from formular.definitions.service import Subject
 from formular.storage.base import utcnow
@@ -105,7 +116,9 @@ def my_cases() -> str:
         .order_by(CaseDraft.created_at.desc()).limit(20)).all()
     return render_template("cases/citizen_list.html", cases=cases, unread=unread,
                            unsent=unsent, subject=citizen,
-                           acting_for=actor.acting_for_id is not None)
+                           acting_for=actor.acting_for_id is not None,
+                           retention_days=int(current_app.config.get(
+                               "CASE_DRAFT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)))
 
 
 def _unread_by_case(session: Any, case_ids: list[int]) -> dict[int, int]:
