@@ -160,8 +160,7 @@ def resolve(db_session: Session, cookie_value: str, now: dt.datetime, idle_minut
     if record is None or record.revoked_at is not None:
         return None
     if seconds_left(record, now, idle_minutes, absolute_hours) <= 0:
-        db_session.execute(_REVOKE_ONE, {"_id": record.id, "revoked_at": now})
-        db_session.info[WROTE] = True
+        revoke_live(db_session, record, now)
         return None
     if touch and as_utc(now) - as_utc(record.last_seen_at) >= TOUCH_INTERVAL:
         db_session.execute(_TOUCH, {"_id": record.id, "last_seen_at": now})

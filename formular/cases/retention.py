@@ -39,8 +39,6 @@ def purge_unsent_drafts(session: Session, now: dt.datetime, retention_days: int)
 
 
 _CHUNK = 500
-
-
 _UPLOADS = cast(Table, Upload.__table__)
 _CASE_DRAFTS = cast(Table, CaseDraft.__table__)
 _DRAFTS = cast(Table, Draft.__table__)

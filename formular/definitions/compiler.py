@@ -328,10 +328,7 @@ def compile_stored(key: str, document: Callable[[], Json]) -> CompiledDefinition
     """The compiled definition cached under ``key``; ``document`` is asked for only when it
     is not cached (a stored version's document may then be read from the database: a form
     page of a long questionnaire need not load and decode it on every request)."""
-    compiled = _cache.get(key)
-    if compiled is None:
-        compiled = compile_cached(document(), key=key)
-    return compiled
+    return _cache.get_or_make(key, lambda: compile_definition(document()))
 
 
 def answers_too_large(answers: Any) -> bool:

@@ -120,16 +120,20 @@ def build_page(
         for view in section_view.fields if not view.hidden
         for entry in _messages(view)
     ]
-    number = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
-    return PageView(page, sections, summary, number, len(visible_pages))
+    return PageView(page, sections, summary, *_position(page_index, visible_pages))
 
 
 def frame_view(compiled: CompiledDefinition, page_index: int,
                visible_pages: list[int]) -> PageView:
     """What is drawn around a page's questions (title, progress) when the questions
     themselves come ready-drawn: no field views, no errors."""
+    return PageView(compiled.pages[page_index], [], [], *_position(page_index, visible_pages))
+
+
+def _position(page_index: int, visible_pages: list[int]) -> tuple[int, int]:
+    """("page N of M"): the page's number among the visible pages, and how many there are."""
     number = visible_pages.index(page_index) + 1 if page_index in visible_pages else 1
-    return PageView(compiled.pages[page_index], [], [], number, len(visible_pages))
+    return number, len(visible_pages)
 
 
 def _messages(view: FieldView) -> list[tuple[str, str, str]]:

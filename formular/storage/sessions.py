@@ -8,15 +8,11 @@ across all workers and machines.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
-
-if TYPE_CHECKING:
-    from .identity import Citizen, StaffUser
 
 
 class LoginSession(Base):
@@ -38,13 +34,6 @@ class LoginSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
-
-    # Loaded with the session row: every request needs its owner to know who is acting, and
-    # one joined SELECT is cheaper than a second round trip (the owner then comes from the
-    # identity map wherever the request asks for it).
-    staff_user: Mapped[StaffUser | None] = relationship(foreign_keys=[staff_user_id],
-                                                        lazy="joined")
-    citizen: Mapped[Citizen | None] = relationship(foreign_keys=[citizen_id], lazy="joined")
 
 
 class LoginAttempt(Base):

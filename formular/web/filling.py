@@ -288,12 +288,10 @@ class Filler:
         visible = self.visible_pages(evaluation)
         earlier = [p for p in visible if p < page_index]
         sends = not self.reviews and not [p for p in visible if p > page_index]
-        cached: Markup | None = None
-        if blank and not errors:
-            key = (compiled.digest, self.locale, str(get_locale()), current_version(),
-                   page_index, self.audience, swedish_today(utcnow()), evaluation.hidden,
-                   frozenset(evaluation.hidden_in_rows.items()))
-            cached = blank_sections().get(key)
+        key = (compiled.digest, self.locale, str(get_locale()), current_version(),
+               page_index, self.audience, swedish_today(utcnow()), evaluation.hidden,
+               frozenset(evaluation.hidden_in_rows.items())) if blank and not errors else None
+        cached = blank_sections().get(key) if key is not None else None
         if cached is not None:
             view = frame_view(compiled, page_index, visible)
             sections_html = cached
@@ -306,7 +304,7 @@ class Filler:
             # An autoescaped template's output: already safe HTML.
             sections_html = Markup(  # noqa: S704
                 render_template("form/_sections.html", view=view))
-            if blank and not errors:
+            if key is not None:
                 blank_sections().put(key, sections_html)
         html = render_template(
             "form/page.html", filler=self, compiled=compiled, view=view,
