@@ -35,7 +35,7 @@ from formular.definitions.service import (
 )
 from formular.i18n.service import translate_document
 from formular.rendering.forms import form_class, owned_names, page_answers, page_items, prefill
-from formular.rendering.page import build_page, client_plan
+from formular.rendering.page import build_page, client_plan_json
 from formular.storage.design import DesignDraft
 
 from .problems import problems_of
@@ -198,5 +198,5 @@ def render_preview(draft: DesignDraft, wanted: PreviewRequest) -> Any:
         "design/preview.html", draft=draft, wanted=wanted, compiled=compiled, problems=[],
         view=view, form=form, page_index=page_index, notice=notice, scoring=result.scoring,
         answers_json=json.dumps(answers, ensure_ascii=False, default=str),
-        plan=client_plan(compiled, audience), answers=evaluation.answers,
+        plan_json=client_plan_json(compiled, audience), answers=evaluation.answers,
         untranslated=untranslated, has_previous=any(p < page_index for p in visible))

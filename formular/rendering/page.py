@@ -6,10 +6,13 @@ the macros stay small and the same view model serves the preview, the citizen an
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 from wtforms.form import BaseForm
 
 from formular.definitions.service import (
@@ -296,6 +299,21 @@ def client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:
 
 
 _plans: Lru[tuple[str, str], dict[str, Any]] = Lru(256)
+
+
+def client_plan_json(compiled: CompiledDefinition, audience: str) -> Markup:
+    """:func:`client_plan` as the JSON a page embeds in ``<script type="application/json">``
+    (``<``, ``>``, ``&`` and ``'`` escaped, so no text in it can end the element). Serialised
+    once per definition content and audience: every form page prints it."""
+    return _plan_json.get_or_make((compiled.digest, audience), lambda: htmlsafe_json_dumps(
+        client_plan(compiled, audience), dumps=_sorted_json))
+
+
+_plan_json: Lru[tuple[str, str], Markup] = Lru(256)
+
+
+def _sorted_json(value: Any, **options: Any) -> str:
+    return json.dumps(value, sort_keys=True, **options)
 
 
 def _client_plan(compiled: CompiledDefinition, audience: str) -> dict[str, Any]:

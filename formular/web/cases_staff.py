@@ -32,7 +32,7 @@ from formular.cases import service as cases
 from formular.casetypes.service import standard_replies
 from formular.definitions.service import CompiledDefinition, Evaluation, FieldError, Subject
 from formular.i18n.service import compile_for
-from formular.rendering.page import build_page, client_plan
+from formular.rendering.page import build_page, client_plan_json
 from formular.sendouts.transitions import review_of
 from formular.storage.base import utcnow
 from formular.storage.cases import Case
@@ -275,7 +275,8 @@ def _render_case(case: Case, draft: ReplyDraft | None = None, status: int = 200
         problems=[(key, str(PROBLEM_LABELS.get(key, "")), text)
                   for key, texts in draft.problems.items() for text in texts],
         reply_choices=REPLY_CHOICES, max_files=cases.STAFF_MAX_FILES,
-        plan=client_plan(reply_view.compiled, replies.AUDIENCE) if reply_view else None,
+        plan_json=(client_plan_json(reply_view.compiled, replies.AUDIENCE) if reply_view
+                   else None),
         answers=reply_view.evaluation.answers if reply_view else None,
         summary=[entry for view in reply_view.views for entry in view.summary]
         if reply_view else [],

@@ -40,7 +40,7 @@ from formular.rendering.forms import (
     page_items,
     prefill,
 )
-from formular.rendering.page import build_page, build_review, client_plan, frame_view
+from formular.rendering.page import build_page, build_review, client_plan_json, frame_view
 from formular.storage import drafts
 from formular.storage.base import utcnow
 from formular.storage.db import db
@@ -310,7 +310,7 @@ class Filler:
             "form/page.html", filler=self, compiled=compiled, view=view,
             sections_html=sections_html,
             notice=notice, has_previous=bool(earlier), sends=sends,
-            plan=client_plan(compiled, self.audience), answers=evaluation.answers,
+            plan_json=client_plan_json(compiled, self.audience), answers=evaluation.answers,
             action_url=self.url("page", page=page_index), review_url=self.url("review"),
         )
         return (html, status) if status != 200 else html

@@ -51,7 +51,7 @@ from formular.i18n.service import compile_for
 from formular.lru import Lru
 from formular.profiles.model import ProfileDefinition
 from formular.rendering.forms import page_answers, page_items, prefill
-from formular.rendering.page import build_page, client_plan
+from formular.rendering.page import build_page, client_plan_json
 from formular.rendering.widgets import labelled_fields
 from formular.storage import drafts
 from formular.storage.base import utcnow
@@ -273,7 +273,7 @@ def _render_measurements(page: MeasurementPage, form: Form, evaluation: Evaluati
         "health/measurements.html", visit=page.visit, compiled=compiled, views=views,
         summary=summary, form=form, revision=revision, notice=notice,
         stored_rows=stored_rows, record=page.record,
-        plan=client_plan(compiled, AUDIENCE), answers=evaluation.answers,
+        plan_json=client_plan_json(compiled, AUDIENCE), answers=evaluation.answers,
         flags=_flags(compiled, evaluation.answers, page.visit.citizen),
         action_url=url_for("health.measurements", token=page.visit.assignment.token,
                            **_profile_arg(page.visit)))
