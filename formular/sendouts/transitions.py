@@ -133,7 +133,9 @@ _MOVES: dict[tuple[str, ...], Update] = {}
 
 def _move_statement(also: tuple[str, ...]) -> Update:
     """The compare-and-set UPDATE of a move writing the columns ``also`` too (built once per
-    combination; there are three: none, the draft, the submission)."""
+    combination: none, the draft, the submission, the draft and the submission). A move that
+    records a draft claims it: it wins only where no draft is recorded yet, so of two windows
+    that each stored a first draft exactly one keeps it."""
     statement = _MOVES.get(also)
     if statement is None:
         statement = (update(_ASSIGNMENTS)
@@ -142,6 +144,8 @@ def _move_statement(also: tuple[str, ...]) -> Update:
                      .values(state=bindparam("state"),
                              state_changed_at=bindparam("state_changed_at"),
                              **{name: bindparam(name) for name in also}))
+        if "draft_id" in also:
+            statement = statement.where(_ASSIGNMENTS.c.draft_id.is_(None))
         _MOVES[also] = statement
     return statement
 

@@ -8,6 +8,7 @@ no-op that returns the first one's receipt.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from typing import Any, cast
 
@@ -52,19 +53,37 @@ def latest_version(session: Session, definition_id: str) -> DefinitionVersion | 
 
 def create_draft(session: Session, version: DefinitionVersion,
                  citizen_id: int | None = None) -> Draft:
-    """A new empty draft of ``version``. One prebuilt ``INSERT … RETURNING id`` (a citizen's
-    first look at a form creates one); the row becomes an object without a flush or re-select.
-    """
-    now = utcnow()
-    values = {"token": new_token(), "definition_version_id": version.id, "answers": {},
-              "page": 0, "revision": 0, "created_at": now, "updated_at": now,
-              "submitted_at": None, "citizen_id": citizen_id}
-    new_id = session.execute(_INSERT_DRAFT, values).scalar_one()
-    draft = Draft(id=new_id, **values)
-    make_transient_to_detached(draft)
-    session.add(draft)
+    """A new empty draft of ``version``, stored at once (see :func:`store_draft`)."""
+    draft = unsaved_draft(version, citizen_id)
+    store_draft(session, draft, {}, 0, revision=0)
+    return draft
+
+
+def unsaved_draft(version: DefinitionVersion, citizen_id: int | None = None) -> Draft:
+    """An empty draft of ``version`` that is not stored (``id`` None): what a form shows
+    before its first save. Looking at a form writes no draft; :func:`store_draft` stores it
+    when there is something to keep."""
+    draft = Draft(id=None, token="", definition_version_id=version.id, answers={}, page=0,
+                  revision=0, submitted_at=None, citizen_id=citizen_id)
     set_committed_value(draft, "definition_version", version)
     return draft
+
+
+def store_draft(session: Session, draft: Draft, answers: dict[str, Any], page: int, *,
+                revision: int, submitted_at: dt.datetime | None = None) -> None:
+    """Store an :func:`unsaved_draft` with ``answers`` as ``revision`` (1 for a first save, 0
+    for an empty draft). One prebuilt ``INSERT … RETURNING id``; the object becomes the
+    stored row without a flush or a re-select. Where the draft is recorded (an
+    assignment's ``draft_id``) is the caller's business."""
+    now = utcnow()
+    values = {"token": new_token(), "definition_version_id": draft.definition_version_id,
+              "answers": answers, "page": page, "revision": revision, "created_at": now,
+              "updated_at": now, "submitted_at": submitted_at, "citizen_id": draft.citizen_id}
+    draft.id = session.execute(_INSERT_DRAFT, values).scalar_one()
+    for name, value in values.items():
+        setattr(draft, name, value)
+    make_transient_to_detached(draft)
+    session.add(draft)
 
 
 def draft_by_token(session: Session, token: str) -> Draft | None:
@@ -72,14 +91,17 @@ def draft_by_token(session: Session, token: str) -> Draft | None:
 
 
 def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: int,
-                 based_on: int | None) -> int:
+                 based_on: int | None, *, submitted_at: dt.datetime | None = None) -> int:
     """Store answers if the draft is still at ``based_on`` (None: unconditionally).
 
-    The compare-and-set is one UPDATE, so two workers cannot both win.
+    The compare-and-set is one UPDATE, so two workers cannot both win. ``submitted_at``:
+    the answers are being sent in this transaction (a last page that sends), so the same
+    UPDATE marks the draft submitted and :func:`submit` need not.
     :return: the new revision.
     """
     now = utcnow()
-    values = {"_id": draft.id, "answers": answers, "page": page, "updated_at": now}
+    values = {"_id": draft.id, "answers": answers, "page": page, "updated_at": now,
+              "submitted_at": submitted_at}
     if based_on is None:
         revision = session.execute(_SAVE_ANY, values).scalar_one_or_none()
     else:
@@ -89,7 +111,7 @@ def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: 
         raise StaleDraft
     # What was written is known: no re-select of the row (and its definition) needed.
     for name, value in (("answers", answers), ("page", page), ("revision", revision),
-                        ("updated_at", now)):
+                        ("updated_at", now), ("submitted_at", submitted_at)):
         set_committed_value(draft, name, value)
     return int(revision)
 
@@ -113,8 +135,10 @@ def submit(session: Session, draft: Draft, answers: dict[str, Any],
                              values).scalar()
     if new_id is None:
         return session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
-    session.execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now, "updated_at": now})
-    set_committed_value(draft, "submitted_at", now)
+    if draft.submitted_at is None:  # (else the save that sent the answers marked it)
+        session.execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now,
+                                          "updated_at": now})
+        set_committed_value(draft, "submitted_at", now)
     # What was written is known: the row becomes an object without a re-select (a plain
     # INSERT … RETURNING id costs half of an ORM upsert that loads the entity back).
     inserted = Submission(id=new_id, **values)
@@ -131,7 +155,8 @@ _INSERT_DRAFT = insert(_DRAFTS).returning(_DRAFTS.c.id)
 _SAVE_ANY = (update(_DRAFTS)
              .where(_DRAFTS.c.id == bindparam("_id"), _DRAFTS.c.submitted_at.is_(None))
              .values(answers=bindparam("answers"), page=bindparam("page"),
-                     revision=_DRAFTS.c.revision + 1, updated_at=bindparam("updated_at"))
+                     revision=_DRAFTS.c.revision + 1, updated_at=bindparam("updated_at"),
+                     submitted_at=bindparam("submitted_at"))
              .returning(_DRAFTS.c.revision))
 _SAVE = _SAVE_ANY.where(_DRAFTS.c.revision == bindparam("_based_on"))
 _MARK_SUBMITTED = (update(_DRAFTS).where(_DRAFTS.c.id == bindparam("_id"))

@@ -95,6 +95,22 @@ class AssignmentHooks(FillHooks):
         if self.assignment.state == "opened":
             transitions.fire(db.session(), self.assignment, "save_draft", self.actor, utcnow())
 
+    def adopt(self, draft: Draft) -> bool:
+        # The first save moves "opened" on and records the draft in one compare-and-set: of
+        # two windows saving a first draft at once, one wins.
+        if self.assignment.state == "opened":
+            return transitions.fire(db.session(), self.assignment, "save_draft", self.actor,
+                                    utcnow(), also={"draft_id": draft.id}).ok
+        return _claim_draft(db.session(), self.assignment, draft)
+
+    def reload_draft(self, draft: Draft) -> Draft:
+        session = db.session()
+        session.refresh(self.assignment)
+        stored = (session.get(Draft, self.assignment.draft_id)
+                  if self.assignment.draft_id is not None else None)
+        return stored if stored is not None else drafts.unsaved_draft(
+            self.assignment.send_out.definition_version, self.assignment.citizen_id)
+
     def submission_fields(self) -> dict[str, Any]:
         return {"citizen_id": self.assignment.citizen_id,
                 "answered_by_id": self.actor.citizen_id,
@@ -102,22 +118,28 @@ class AssignmentHooks(FillHooks):
 
     def submitted(self, submission: Submission) -> None:
         # One compare-and-set UPDATE moves the assignment to "answered" and records the
-        # submission: of two concurrent submits only one moves it (the other's submission
-        # insert already found the first one's row).
-        transitions.fire(db.session(), self.assignment, "submit", self.actor, utcnow(),
-                         {"answered_by": "guardian" if self.actor.acting_for_id else "citizen",
-                          "answers_valid": True}, also={"submission_id": submission.id})
+        # submission (and the draft, when it was stored by this very send): of two concurrent
+        # submits of one draft only one moves it (the other's submission insert already found
+        # the first one's row); of two windows' first drafts only one is recorded.
+        claims = self.assignment.draft_id is None
+        also = {"submission_id": submission.id}
+        if claims:
+            also["draft_id"] = submission.draft_id
+        moved = transitions.fire(
+            db.session(), self.assignment, "submit", self.actor, utcnow(),
+            {"answered_by": "guardian" if self.actor.acting_for_id else "citizen",
+             "answers_valid": True}, also=also)
+        if claims and not moved.ok:
+            raise drafts.StaleDraft
 
 
 def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     actor = current_actor()
     session = db.session()
-    # The draft comes in the same SELECT (into the identity map, where ``session.get`` below
-    # finds it): every page of a form needs both.
     found = session.execute(_ASSIGNMENT_AND_DRAFT, {"token": token}).first()
     if found is None:
         abort(404)
-    assignment = found[0]
+    assignment, draft = found
     citizen = session.get(Citizen, assignment.citizen_id)
     today = swedish_today(utcnow())
     if citizen is None or not may_answer(actor, citizen, today):
@@ -125,34 +147,16 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     if assignment.state in ("scheduled", "cancelled", "failed"):
         abort(404)
     version = assignment.send_out.definition_version
-    changed = False
-    if assignment.draft_id is None and assignment.state != "expired":
-        draft = drafts.create_draft(session, version, citizen_id=citizen.id)
-        if assignment.state == "sent":
-            # Opening claims the draft in the same compare-and-set as the move: of two tabs
-            # opening a new form at once, one draft wins.
-            claimed = transitions.fire(session, assignment, "open", actor, utcnow(),
-                                       also={"draft_id": draft.id}).ok
-        else:
-            claimed = _claim_draft(session, assignment, draft)
-        if not claimed:
-            session.delete(draft)
-            session.flush()
-            session.refresh(assignment)
-        changed = True
-    elif assignment.state == "sent":
+    if assignment.state == "sent":
         transitions.fire(session, assignment, "open", actor, utcnow())
-        changed = True
-    draft_row = session.get(Draft, assignment.draft_id) if assignment.draft_id else None
-    if draft_row is None:
-        # Expired before it was ever opened: nothing to fill, only the closed page to show.
-        draft_row = Draft(token="", definition_version=version, answers={}, page=0,
-                          revision=0)
-    if changed:
         session.commit()
+    if draft is None:
+        # Looking at a form stores nothing: the draft is stored (and recorded on the
+        # assignment) by its first save, see AssignmentHooks.adopt and .submitted.
+        draft = drafts.unsaved_draft(version, citizen.id)
     offer_form_languages(version)
     g.assignment = assignment
-    filler = Filler(draft_row, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(today)),
+    filler = Filler(draft, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(today)),
                     ENDPOINTS, AssignmentHooks(assignment, actor), {"token": token})
     return filler
 
@@ -171,8 +175,8 @@ _ASSIGNMENT_AND_DRAFT = (select(Assignment, Draft)
 
 
 def _claim_draft(session: Session, assignment: Assignment, draft: Draft) -> bool:
-    """Record a new draft on an assignment that is already open but has none; a
-    compare-and-set, so of two tabs one draft wins."""
+    """Record a first draft on an assignment already past "opened" without one (made before
+    drafts were stored at the first save); a compare-and-set, so of two windows one wins."""
     claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Assignment).where(Assignment.id == assignment.id,
                                  Assignment.draft_id.is_(None))

@@ -83,7 +83,9 @@ class FillHooks:
         """Called after a page's answers were stored, in the same transaction."""
 
     def submitted(self, submission: Any) -> None:
-        """Called after the submission was stored, in the same transaction."""
+        """Called after the submission was stored, in the same transaction. Raises
+        :class:`~formular.storage.drafts.StaleDraft` when the draft it was to record lost to
+        another window's (the filler then rolls everything back)."""
 
     def submission_fields(self) -> dict[str, Any]:
         """Who the answers are about and who gave them, stored with the submission."""
@@ -94,6 +96,20 @@ class FillHooks:
         attachments), or None to send at once. Asked wherever sending starts: the review
         page's button and a last page that sends (policy ``review: false``)."""
         return None
+
+    def adopt(self, draft: Draft) -> bool:
+        """A draft the filler has just stored for the first time (the form was shown from an
+        unstored one, see :func:`formular.storage.drafts.unsaved_draft`): record it where it
+        belongs, in the same transaction. False when another window's first draft was
+        recorded first; nothing of this request is then kept. Not called when the first save
+        sends the answers: :meth:`submitted` records the draft then."""
+        return True
+
+    def reload_draft(self, draft: Draft) -> Draft:
+        """The draft as stored now, after a refused save was rolled back."""
+        merged = db.session.merge(draft)
+        db.session.refresh(merged)
+        return merged
 
 
 @dataclass
@@ -213,7 +229,14 @@ class Filler:
         merged = {k: v for k, v in self.draft.answers.items() if k not in owned}
         merged.update({k: v for k, v in page_answers(compiled, page_index, self.audience,
                                                      form).items() if v is not None})
-        upload_errors = self._take_uploads(page_index, merged)
+        revision = request.form.get("_revision", "")
+        if not revision.isdigit():
+            abort(400)
+        based_on = int(revision)
+        try:
+            upload_errors = self._take_uploads(page_index, merged, based_on)
+        except drafts.StaleDraft:
+            return self._refused(form, page_index, [], merged, action)
         merged = self._apply_row_action(action, merged, page_index)
         if answers_too_large(merged):
             abort(413)
@@ -222,32 +245,23 @@ class Filler:
         coercion = self._coercion_errors(form, page_index)
         taken = {error.path for error in coercion}
         errors = coercion + [e for e in validation.errors if e.path not in taken] + upload_errors
-        revision = request.form.get("_revision", "")
-        if not revision.isdigit():
-            abort(400)
-        based_on = int(revision)
-        try:
-            drafts.save_answers(db.session(), self.draft, validation.answers, page_index,
-                                based_on)
-            self._saved_untold = True
-        except drafts.StaleDraft:
-            db.session.rollback()
-            self.draft = db.session.merge(self.draft)
-            db.session.refresh(self.draft)
-            if action == "autosave":
-                return jsonify(error=_("These answers were changed in another window. "
-                                       "Reload the page to see the latest version.")), 409
-            notice = _("These answers were changed in another window or on another device, "
-                       "so nothing was saved. Check the answers below and save again to keep "
-                       "them.")
-            return self._render(form, page_index, errors,
-                                compiled.evaluate(merged, self.audience), notice=notice,
-                                status=409)
-        if action == "autosave":
-            return jsonify(revision=self.draft.revision)
         visible = self.visible_pages(validation.evaluation)
+        later = [p for p in visible if p > page_index]
         appeared = [] if before is None else _appeared(compiled.pages[page_index].items(),
                                                        before, validation.evaluation)
+        # A last page that sends (no review page) with nothing left to answer: the save that
+        # stores its answers marks them sent as well, and the submission follows at once.
+        sending = (action == "send" and not self.reviews and not errors and not appeared
+                   and not later and not whole.errors
+                   and self.hooks.step_before_sending() is None)
+        try:
+            self._save(validation.answers, page_index, based_on, sending=sending)
+            if sending:
+                return self._submit(whole)
+        except drafts.StaleDraft:
+            return self._refused(form, page_index, errors, merged, action)
+        if action == "autosave":
+            return jsonify(revision=self.draft.revision)
         if action.startswith(("add:", "remove:")) or action == "save":
             form = cls(formdata=None, data=prefill(compiled, page_index, self.audience,
                                                    validation.answers))
@@ -266,13 +280,47 @@ class Filler:
                                 notice=_("Your answers led to more questions on this page."))
         if errors:
             return self._render(form, page_index, errors, validation.evaluation)
-        later = [p for p in visible if p > page_index]
         if later:
             return redirect(self.url("page", page=later[0]))  # type: ignore[return-value]
         if action == "send" and not self.reviews:
             step = self.hooks.step_before_sending()
             return redirect(step) if step else self.submit(whole)  # type: ignore[return-value]
         return redirect(self.url("review"))  # type: ignore[return-value]
+
+    def _save(self, answers: dict[str, Any], page_index: int, based_on: int, *,
+              sending: bool) -> None:
+        """Store a page's answers over revision ``based_on``; raises ``StaleDraft`` when that
+        is not the stored revision, or when this is the draft's first save and another
+        window's first draft was recorded first."""
+        sent_at = utcnow() if sending else None
+        if self.draft.id is not None:
+            drafts.save_answers(db.session(), self.draft, answers, page_index, based_on,
+                                submitted_at=sent_at)
+            self._saved_untold = not sending
+            return
+        if based_on != 0:
+            raise drafts.StaleDraft
+        drafts.store_draft(db.session(), self.draft, answers, page_index, revision=1,
+                           submitted_at=sent_at)
+        if not sending and not self.hooks.adopt(self.draft):
+            raise drafts.StaleDraft
+
+    def _refused(self, form: FlaskForm, page_index: int, errors: list[FieldError],
+                 merged: dict[str, Any], action: str) -> Response | str | tuple[Any, int]:
+        """The answer to a save refused as stale: nothing of this request is kept, and the
+        page shows what was posted over the draft as it is now stored."""
+        db.session.rollback()
+        self._saved_untold = False
+        self.draft = self.hooks.reload_draft(self.draft)
+        if action == "autosave":
+            return jsonify(error=_("These answers were changed in another window. "
+                                   "Reload the page to see the latest version.")), 409
+        notice = _("These answers were changed in another window or on another device, "
+                   "so nothing was saved. Check the answers below and save again to keep "
+                   "them.")
+        return self._render(form, page_index, errors,
+                            self.compiled.evaluate(merged, self.audience), notice=notice,
+                            status=409)
 
     def _render(self, form: FlaskForm | None, page_index: int, errors: list[FieldError],
                 evaluation: Evaluation, notice: str | None = None, status: int = 200,
@@ -353,14 +401,24 @@ class Filler:
         answers[name] = rows
         return answers
 
-    def _take_uploads(self, page_index: int, answers: dict[str, Any]) -> list[FieldError]:
-        """Store new files of the page's file items; keep the ones the filler kept."""
+    def _take_uploads(self, page_index: int, answers: dict[str, Any],
+                      based_on: int) -> list[FieldError]:
+        """Store new files of the page's file items; keep the ones the filler kept. Files
+        belong to a stored draft: an unstored one is stored (empty, as ``based_on``) first."""
         errors: list[FieldError] = []
         file_items = [item for item in page_items(self.compiled, page_index, self.audience)
                       if item.type == "file"]
         if not file_items:
             return errors
         session = db.session()
+        if self.draft.id is None and any(
+                f and f.filename for item in file_items for f in request.files.getlist(
+                    item.name)):
+            if based_on != 0:
+                raise drafts.StaleDraft
+            drafts.store_draft(session, self.draft, {}, page_index, revision=0)
+            if not self.hooks.adopt(self.draft):
+                raise drafts.StaleDraft
         stored = {u.token: u for u in drafts.uploads_of(session, self.draft)}
         for item in page_items(self.compiled, page_index, self.audience):
             if item.type != "file":
@@ -417,6 +475,16 @@ class Filler:
                                pages=pages, problems=problems, validation=validation)
 
     def submit(self, validated: Validation | None = None) -> Response:
+        """Send the saved answers (the review page's button). When the draft's first save was
+        lost to another window's meanwhile, nothing is sent and the review page shows the
+        answers that were kept."""
+        try:
+            return self._submit(validated)
+        except drafts.StaleDraft:
+            db.session.rollback()
+            return redirect(self.url("review"))  # type: ignore[return-value]
+
+    def _submit(self, validated: Validation | None = None) -> Response:
         """Send the saved answers. ``validated``: the whole-document validation the page post
         that saved them just made; reused when it was made in the source language (the stored
         score labels are the source's), else the answers are validated again."""
@@ -429,6 +497,9 @@ class Filler:
         if validation.errors and self.draft.submitted_at is None:
             return redirect(self.url("review"))  # type: ignore[return-value]
         session = db.session()
+        if self.draft.id is None:  # (a form without required questions sent unanswered)
+            drafts.store_draft(session, self.draft, self.draft.answers, self.draft.page,
+                               revision=1, submitted_at=utcnow())
         submission = drafts.submit(session, self.draft, validation.answers,
                                    scores_as_json(validation), **self.hooks.submission_fields())
         self.hooks.submitted(submission)

@@ -7,6 +7,7 @@ of the access log."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import func, select, update
 from formular.auth.clock import swedish_today
 from formular.storage.base import utcnow
 from formular.storage.db import db
-from formular.storage.models import Draft, Submission
+from formular.storage.models import Draft, Submission, Upload
 from formular.storage.sendouts import Assignment, AssignmentEvent, InboxMessage, SendOut
 from tests.functional import staff_support as s
 from tests.functional.support import (
@@ -185,6 +186,57 @@ def test_explicit_save_and_autosave(sapp: Flask, world: s.World, sender: Any) ->
     assert auto.status_code == 200
     assert auto.get_json() == {"revision": 2}
     assert draft_of(sapp, tokens["adult3"]).answers == {"phq1": 3, "phq2": 0}
+
+
+def test_looking_at_a_form_stores_no_draft_until_the_first_save(sapp: Flask, world: s.World,
+                                                                 sender: Any) -> None:
+    tokens = send(sapp, sender, world, "adult3")
+    token = tokens["adult3"]
+    form = s.CitizenForm(s.citizen_client(sapp, world.citizens["adult3"]), token)
+    assert [form.get(0).status_code, form.get(0).status_code, form.review().status_code] == [
+        200, 200, 200]
+    row = assignment(sapp, token)
+    assert (row.state, row.draft_id) == ("opened", None)
+    with sapp.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Draft).where(
+            Draft.citizen_id == row.citizen_id, Draft.submitted_at.is_(None),
+            Draft.created_at >= row.created_at)) == 0
+    # Nothing to send yet: the review page shows what is missing and sending goes back to it.
+    assert form.submit().status_code == 302
+    assert (assignment(sapp, token).draft_id, submissions_of(sapp, token)) == (None, [])
+    assert form.post(0, {"phq1": "2"}, action="save").status_code == 200
+    row = assignment(sapp, token)
+    draft = draft_of(sapp, token)
+    assert (row.state, draft.answers, draft.revision) == ("in-progress", {"phq1": 2}, 1)
+    assert s.history_of(sapp, row.id)[-2:] == [("open", "opened", "citizen"),
+                                               ("save_draft", "in-progress", "citizen")]
+
+
+def test_a_file_on_the_first_post_stores_the_draft_with_it(sapp: Flask,
+                                                           world: s.World) -> None:
+    design = store_design(sapp, minimal_definition(
+        "t-cit-first-file", [{"type": "file", "name": "scan", "label": "Bild",
+                              "accept": ["image/png"]},
+                             {"type": "text", "name": "note", "label": "Anteckning"}],
+        {"scan": {"type": "array", "maxItems": 2},
+         "note": {"type": "string", "maxLength": 50}}))
+    person = world.citizens["adult"]
+    send_out_id = s.send_out_via_service(sapp, world, design, [person.id])
+    token = s.assignment_of(sapp, send_out_id, person.id).token
+    form = s.CitizenForm(s.citizen_client(sapp, person), token)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    saved = form.post(0, {"note": "Bild bifogad", "scan": [(io.BytesIO(png), "bild.png")]},
+                      action="save", content_type="multipart/form-data")
+    assert saved.status_code == 200
+    row = assignment(sapp, token)
+    draft = draft_of(sapp, token)
+    assert row.state == "in-progress"
+    assert draft.answers["note"] == "Bild bifogad"
+    [stored] = draft.answers["scan"]
+    assert (stored["name"], stored["size"]) == ("bild.png", len(png))
+    with sapp.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Upload).where(
+            Upload.draft_id == draft.id)) == 1
 
 
 def test_resume_on_another_device(sapp: Flask, world: s.World, sender: Any) -> None:

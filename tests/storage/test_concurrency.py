@@ -243,20 +243,53 @@ def test_racing_ticks_remind_each_assignment_once(app: Flask) -> None:
         assert fired.count("reminder:-P3D") == 1, fired
 
 
-def test_two_tabs_opening_a_new_assignment_make_one_draft(app: Flask) -> None:
+def test_two_tabs_opening_a_new_assignment_open_it_once_and_store_no_draft(app: Flask) -> None:
     doubled = []
     for token, cookie in fresh(app, ROUNDS):
         tabs = [browser(app, cookie) for _ in range(3)]
         responses = together(*[partial(tab.get, f"/forms/{token}/0") for tab in tabs])
         assert [r.status_code for r in responses] == [200, 200, 200]
         assignment = assignment_row(app, token)
-        with app.app_context():
-            drafts_made = db.session.scalar(
-                select(func.count()).select_from(Draft).where(
-                    Draft.citizen_id == assignment.citizen_id,
-                    Draft.definition_version_id == assignment.send_out.definition_version_id))
-            db.session.remove()
+        drafts_made = _drafts_of(app, assignment)
         opened = events(app, token, "open")
-        if drafts_made != 1 or opened != 1:
-            doubled.append((drafts_made, opened))
+        if drafts_made != 0 or opened != 1 or assignment.state != "opened":
+            doubled.append((drafts_made, opened, assignment.state))
     assert doubled == [], f"{len(doubled)} of {ROUNDS} rounds: (drafts, 'open' events) {doubled}"
+
+
+def test_two_tabs_saving_a_first_draft_keep_exactly_one(app: Flask) -> None:
+    """Looking stores no draft; the first save does. Of two windows saving their first draft
+    at once one is kept (and recorded on the assignment), the other is told and stores
+    nothing: no second draft, no second 'save_draft' event."""
+    for number, (token, cookie) in enumerate(fresh(app, ROUNDS)):
+        tabs = [browser(app, cookie), browser(app, cookie)]
+        tokens = [page_tokens(tab.get(f"/forms/{token}/0").get_data(as_text=True))
+                  for tab in tabs]
+        responses = together(*[
+            partial(tab.post, f"/forms/{token}/0", data={
+                "csrf_token": csrf, "_revision": revision, "_action": "save",
+                **form_data(name, number % 3)})
+            for tab, (csrf, revision), name in zip(tabs, tokens, ("Alfa", "Beta"), strict=True)])
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [200, 409], statuses
+        winner = ("Alfa", "Beta")[[r.status_code for r in responses].index(200)]
+        assignment = assignment_row(app, token)
+        with app.app_context():
+            draft = db.session.get(Draft, assignment.draft_id)
+            assert draft is not None
+            kept, revision = draft.answers, draft.revision
+            db.session.remove()
+        assert (assignment.state, revision) == ("in-progress", 1)
+        assert kept == answers(winner, number % 3)
+        assert _drafts_of(app, assignment) == 1
+        assert events(app, token, "save_draft") == 1
+
+
+def _drafts_of(app: Flask, assignment: Assignment) -> int:
+    with app.app_context():
+        made = db.session.scalar(
+            select(func.count()).select_from(Draft).where(
+                Draft.citizen_id == assignment.citizen_id,
+                Draft.definition_version_id == assignment.send_out.definition_version_id))
+        db.session.remove()
+    return int(made or 0)
