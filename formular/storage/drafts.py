@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
@@ -20,10 +21,32 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .base import utcnow
 from .models import DefinitionVersion, Draft, Submission, Upload
+from .rows import is_entity, record
 
 
 class StaleDraft(Exception):
     """The draft was saved elsewhere since this page was loaded."""
+
+
+@dataclass
+class DraftRow:
+    """A draft as a plain row (a citizen's form requests read it with Core, see
+    ``formular.sendouts.answering``); the functions here take it or a :class:`Draft`."""
+
+    id: int | None
+    token: str
+    definition_version_id: int
+    answers: dict[str, Any]
+    page: int
+    revision: int
+    submitted_at: dt.datetime | None
+    citizen_id: int | None
+    #: The stored version (an entity or a row with ``cache_key`` and ``document``).
+    definition_version: Any
+
+
+#: What the functions below accept as a draft.
+AnyDraft = Draft | DraftRow
 
 
 def new_token() -> str:
@@ -54,22 +77,21 @@ def latest_version(session: Session, definition_id: str) -> DefinitionVersion | 
 def create_draft(session: Session, version: DefinitionVersion,
                  citizen_id: int | None = None) -> Draft:
     """A new empty draft of ``version``, stored at once (see :func:`store_draft`)."""
-    draft = unsaved_draft(version, citizen_id)
+    draft = Draft(id=None, token="", definition_version_id=version.id, answers={}, page=0,
+                  revision=0, submitted_at=None, citizen_id=citizen_id)
+    set_committed_value(draft, "definition_version", version)
     store_draft(session, draft, {}, 0, revision=0)
     return draft
 
 
-def unsaved_draft(version: DefinitionVersion, citizen_id: int | None = None) -> Draft:
+def unsaved_draft(version: Any, citizen_id: int | None = None) -> DraftRow:
     """An empty draft of ``version`` that is not stored (``id`` None): what a form shows
     before its first save. Looking at a form writes no draft; :func:`store_draft` stores it
     when there is something to keep."""
-    draft = Draft(id=None, token="", definition_version_id=version.id, answers={}, page=0,
-                  revision=0, submitted_at=None, citizen_id=citizen_id)
-    set_committed_value(draft, "definition_version", version)
-    return draft
+    return DraftRow(None, "", version.id, {}, 0, 0, None, citizen_id, version)
 
 
-def store_draft(session: Session, draft: Draft, answers: dict[str, Any], page: int, *,
+def store_draft(session: Session, draft: AnyDraft, answers: dict[str, Any], page: int, *,
                 revision: int, submitted_at: dt.datetime | None = None) -> None:
     """Store an :func:`unsaved_draft` with ``answers`` as ``revision`` (1 for a first save, 0
     for an empty draft). One prebuilt ``INSERT … RETURNING id``; the object becomes the
@@ -82,15 +104,16 @@ def store_draft(session: Session, draft: Draft, answers: dict[str, Any], page: i
     draft.id = session.execute(_INSERT_DRAFT, values).scalar_one()
     for name, value in values.items():
         setattr(draft, name, value)
-    make_transient_to_detached(draft)
-    session.add(draft)
+    if is_entity(draft):
+        make_transient_to_detached(draft)
+        session.add(draft)
 
 
 def draft_by_token(session: Session, token: str) -> Draft | None:
     return session.scalars(select(Draft).where(Draft.token == token)).first()
 
 
-def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: int,
+def save_answers(session: Session, draft: AnyDraft, answers: dict[str, Any], page: int,
                  based_on: int | None, *, submitted_at: dt.datetime | None = None) -> int:
     """Store answers if the draft is still at ``based_on`` (None: unconditionally).
 
@@ -112,11 +135,11 @@ def save_answers(session: Session, draft: Draft, answers: dict[str, Any], page: 
     # What was written is known: no re-select of the row (and its definition) needed.
     for name, value in (("answers", answers), ("page", page), ("revision", revision),
                         ("updated_at", now), ("submitted_at", submitted_at)):
-        set_committed_value(draft, name, value)
+        record(draft, name, value)
     return int(revision)
 
 
-def submit(session: Session, draft: Draft, answers: dict[str, Any],
+def submit(session: Session, draft: AnyDraft, answers: dict[str, Any],
            scores: dict[str, Any], **who: Any) -> Submission:
     """Store the submission once; a repeated submit returns the stored one.
 
@@ -138,7 +161,7 @@ def submit(session: Session, draft: Draft, answers: dict[str, Any],
     if draft.submitted_at is None:  # (else the save that sent the answers marked it)
         session.execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now,
                                           "updated_at": now})
-        set_committed_value(draft, "submitted_at", now)
+        record(draft, "submitted_at", now)
     # What was written is known: the row becomes an object without a re-select (a plain
     # INSERT … RETURNING id costs half of an ORM upsert that loads the entity back).
     inserted = Submission(id=new_id, **values)
@@ -176,11 +199,11 @@ def _insert_submission(dialect: str) -> Any:
     return statement
 
 
-def uploads_of(session: Session, draft: Draft) -> list[Upload]:
+def uploads_of(session: Session, draft: AnyDraft) -> list[Upload]:
     return list(session.scalars(select(Upload).where(Upload.draft_id == draft.id)))
 
 
-def add_upload(session: Session, draft: Draft, field: str, filename: str, content_type: str,
+def add_upload(session: Session, draft: AnyDraft, field: str, filename: str, content_type: str,
                data: bytes, sha256: str) -> Upload:
     upload = Upload(token=new_token(), draft_id=draft.id, field=field, filename=filename,
                     content_type=content_type, size=len(data), sha256=sha256, data=data)

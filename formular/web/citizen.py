@@ -11,24 +11,24 @@ import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request
-from sqlalchemy import CursorResult, bindparam, select, update
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from formular.auth.clock import as_utc, swedish_today
 from formular.auth.permissions import Actor, Permission
 from formular.definitions.service import Subject
 from formular.i18n.service import localized_scores
-from formular.sendouts import transitions
+from formular.sendouts import answering, transitions
+from formular.sendouts.answering import AssignmentRow, CitizenRow
 from formular.sendouts.recipients import GUARDIAN_AGE
 from formular.storage import drafts
 from formular.storage.audit import AccessLog
 from formular.storage.base import utcnow
 from formular.storage.db import db
 from formular.storage.identity import Citizen, StaffUser, Unit
-from formular.storage.models import DefinitionVersion, Draft, Submission
-from formular.storage.sendouts import Assignment, InboxMessage, SendOut
+from formular.storage.models import Submission
+from formular.storage.sendouts import Assignment, InboxMessage
 
 from .access import current_actor, require
 from .filling import Filler, FillHooks
@@ -75,7 +75,7 @@ def message(message_id: int) -> str:
     return render_template("citizen/message.html", message=row, assignment=assignment)
 
 
-def may_answer(actor: Actor, citizen: Citizen, today: dt.date) -> bool:
+def may_answer(actor: Actor, citizen: Citizen | CitizenRow, today: dt.date) -> bool:
     """The journal rules on who answers for whom, applied at the time of access."""
     if not actor.is_citizen:
         return False
@@ -87,7 +87,7 @@ def may_answer(actor: Actor, citizen: Citizen, today: dt.date) -> bool:
 class AssignmentHooks(FillHooks):
     """Moves the assignment through the send-out workflow as the citizen works."""
 
-    def __init__(self, assignment: Assignment, actor: Actor) -> None:
+    def __init__(self, assignment: AssignmentRow, actor: Actor) -> None:
         self.assignment = assignment
         self.actor = actor
 
@@ -95,21 +95,23 @@ class AssignmentHooks(FillHooks):
         if self.assignment.state == "opened":
             transitions.fire(db.session(), self.assignment, "save_draft", self.actor, utcnow())
 
-    def adopt(self, draft: Draft) -> bool:
+    def adopt(self, draft: drafts.AnyDraft) -> bool:
         # The first save moves "opened" on and records the draft in one compare-and-set: of
         # two windows saving a first draft at once, one wins.
+        assert draft.id is not None
         if self.assignment.state == "opened":
             return transitions.fire(db.session(), self.assignment, "save_draft", self.actor,
                                     utcnow(), also={"draft_id": draft.id}).ok
-        return _claim_draft(db.session(), self.assignment, draft)
+        return _claim_draft(db.session(), self.assignment, draft.id)
 
-    def reload_draft(self, draft: Draft) -> Draft:
-        session = db.session()
-        session.refresh(self.assignment)
-        stored = (session.get(Draft, self.assignment.draft_id)
-                  if self.assignment.draft_id is not None else None)
-        return stored if stored is not None else drafts.unsaved_draft(
-            self.assignment.send_out.definition_version, self.assignment.citizen_id)
+    def reload_draft(self, draft: drafts.AnyDraft) -> drafts.AnyDraft:
+        found = answering.find(db.session(), self.assignment.token)
+        if found is None:
+            abort(404)
+        self.assignment = found.assignment
+        g.assignment = found.assignment
+        return found.draft or drafts.unsaved_draft(
+            found.assignment.send_out.definition_version, found.assignment.citizen_id)
 
     def submission_fields(self) -> dict[str, Any]:
         return {"citizen_id": self.assignment.citizen_id,
@@ -136,13 +138,13 @@ class AssignmentHooks(FillHooks):
 def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     actor = current_actor()
     session = db.session()
-    found = session.execute(_ASSIGNMENT_AND_DRAFT, {"token": token}).first()
+    found = answering.find(session, token) if len(token) <= 64 else None
     if found is None:
         abort(404)
-    assignment, draft = found
-    citizen = session.get(Citizen, assignment.citizen_id)
+    assignment = found.assignment
+    citizen = assignment.citizen
     today = swedish_today(utcnow())
-    if citizen is None or not may_answer(actor, citizen, today):
+    if not may_answer(actor, citizen, today):
         abort(404)
     if assignment.state in ("scheduled", "cancelled", "failed"):
         abort(404)
@@ -150,10 +152,9 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     if assignment.state == "sent":
         transitions.fire(session, assignment, "open", actor, utcnow())
         session.commit()
-    if draft is None:
-        # Looking at a form stores nothing: the draft is stored (and recorded on the
-        # assignment) by its first save, see AssignmentHooks.adopt and .submitted.
-        draft = drafts.unsaved_draft(version, citizen.id)
+    # Looking at a form stores nothing: the draft is stored (and recorded on the assignment)
+    # by its first save, see AssignmentHooks.adopt and .submitted.
+    draft = found.draft or drafts.unsaved_draft(version, citizen.id)
     offer_form_languages(version)
     g.assignment = assignment
     filler = Filler(draft, "citizen", Subject(sex=citizen.sex, age=citizen.age_on(today)),
@@ -161,35 +162,22 @@ def _filler(token: str, *, for_receipt: bool = False) -> Filler:
     return filler
 
 
-#: Every form request's query, built once: the assignment with its send-out, definition
-#: version, citizen and draft. Left out: the send-out's unit (lists join it, the form does
-#: not) and the version's document (read only when its compiled form is not cached yet, see
-#: ``formular.i18n.service.source_compiled``).
-_ASSIGNMENT_AND_DRAFT = (select(Assignment, Draft)
-                         .outerjoin(Draft, Draft.id == Assignment.draft_id)
-                         .options(joinedload(Assignment.send_out).lazyload(SendOut.unit),
-                                  joinedload(Assignment.send_out)
-                                  .joinedload(SendOut.definition_version)
-                                  .defer(DefinitionVersion.document))
-                         .where(Assignment.token == bindparam("token")))
-
-
-def _claim_draft(session: Session, assignment: Assignment, draft: Draft) -> bool:
+def _claim_draft(session: Session, assignment: AssignmentRow, draft_id: int) -> bool:
     """Record a first draft on an assignment already past "opened" without one (made before
     drafts were stored at the first save); a compare-and-set, so of two windows one wins."""
     claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Assignment).where(Assignment.id == assignment.id,
                                  Assignment.draft_id.is_(None))
-        .values(draft_id=draft.id).execution_options(synchronize_session=False))
+        .values(draft_id=draft_id).execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         return False
-    set_committed_value(assignment, "draft_id", draft.id)
+    assignment.draft_id = draft_id
     return True
 
 
 def _closed(filler: Filler) -> Response | str | None:
     """Answered, expired or past the deadline: show the state instead of the form."""
-    assignment: Assignment = g.assignment
+    assignment: AssignmentRow = g.assignment
     if assignment.state in ("answered", "handled"):
         return redirect(filler.url("receipt"))
     if assignment.state == "expired":
@@ -259,7 +247,10 @@ def copy_pdf(token: str) -> Response:
         abort(404)
     from .exports import submission_pdf_response
 
-    response: Response = submission_pdf_response(submission, g.assignment, for_citizen=True)
+    assignment = db.session.get(Assignment, g.assignment.id)
+    if assignment is None:
+        abort(404)
+    response: Response = submission_pdf_response(submission, assignment, for_citizen=True)
     return response
 
 

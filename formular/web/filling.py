@@ -44,7 +44,6 @@ from formular.rendering.page import build_page, build_review, client_plan_json, 
 from formular.storage import drafts
 from formular.storage.base import utcnow
 from formular.storage.db import db
-from formular.storage.models import Draft
 
 from . import uploads
 from .i18n import content_locale
@@ -97,7 +96,7 @@ class FillHooks:
         page's button and a last page that sends (policy ``review: false``)."""
         return None
 
-    def adopt(self, draft: Draft) -> bool:
+    def adopt(self, draft: drafts.AnyDraft) -> bool:
         """A draft the filler has just stored for the first time (the form was shown from an
         unstored one, see :func:`formular.storage.drafts.unsaved_draft`): record it where it
         belongs, in the same transaction. False when another window's first draft was
@@ -105,7 +104,7 @@ class FillHooks:
         sends the answers: :meth:`submitted` records the draft then."""
         return True
 
-    def reload_draft(self, draft: Draft) -> Draft:
+    def reload_draft(self, draft: drafts.AnyDraft) -> drafts.AnyDraft:
         """The draft as stored now, after a refused save was rolled back."""
         merged = db.session.merge(draft)
         db.session.refresh(merged)
@@ -116,7 +115,7 @@ class FillHooks:
 class Filler:
     """One person filling one draft, with the urls of the surrounding blueprint."""
 
-    draft: Draft
+    draft: drafts.AnyDraft
     audience: str
     subject: Subject
     #: endpoint names: page (token, page), review (token), submit (token), receipt (token)
