@@ -133,7 +133,7 @@ def lookup(db_session: Session, cookie_value: str) -> LiveSession | None:
     """The session a cookie value names, whatever its state, with its owner's summary."""
     if not _plausible(cookie_value):
         return None
-    row = db_session.execute(_LIVE, {"key_hash": key_hash(cookie_value)}).first()
+    row = db_session.connection().execute(_LIVE, {"key_hash": key_hash(cookie_value)}).first()
     if row is None:
         return None
     values = row._asdict()

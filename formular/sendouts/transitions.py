@@ -93,8 +93,9 @@ def fire(session: Session, assignment: AnyAssignment, event: str, actor: Actor,
     submission a "submit" records), so they are claimed by the same winner.
 
     This runs on every page a citizen opens or sends, so the UPDATE and the history INSERT
-    are prebuilt Core statements executed with parameters: no statement is constructed, no
-    cache key computed and no unit of work flushed per call.
+    are prebuilt Core statements executed with parameters on the session's connection: no
+    statement is constructed, no cache key computed, no ORM execution step and no unit of
+    work flushed per call (the caller's pending entities are flushed at its commit).
     """
     definition = workflow.load_builtin(WORKFLOW)
     outcome = workflow.fire(definition, assignment.state, event,
@@ -105,7 +106,7 @@ def fire(session: Session, assignment: AnyAssignment, event: str, actor: Actor,
     target = outcome.target or source
     extra = also or {}
     if target != source or extra:
-        moved: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        moved: CursorResult[Any] = session.connection().execute(
             _move_statement(tuple(sorted(extra))),
             {"_id": assignment.id, "_source": source, "state": target,
              "state_changed_at": now if target != source else assignment.state_changed_at,
@@ -117,7 +118,7 @@ def fire(session: Session, assignment: AnyAssignment, event: str, actor: Actor,
             record(assignment, "state_changed_at", now)
         for name, value in extra.items():
             record(assignment, name, value)
-    session.execute(_RECORD_EVENT, {
+    session.connection().execute(_RECORD_EVENT, {
         "assignment_id": assignment.id, "at": now, "event": event, "from_state": source,
         "to_state": target, "actor_kind": _actor_kind(actor),
         "actor_id": actor.staff_user_id if actor.is_staff else actor.citizen_id,

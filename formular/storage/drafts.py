@@ -101,7 +101,7 @@ def store_draft(session: Session, draft: AnyDraft, answers: dict[str, Any], page
     values = {"token": new_token(), "definition_version_id": draft.definition_version_id,
               "answers": answers, "page": page, "revision": revision, "created_at": now,
               "updated_at": now, "submitted_at": submitted_at, "citizen_id": draft.citizen_id}
-    draft.id = session.execute(_INSERT_DRAFT, values).scalar_one()
+    draft.id = session.connection().execute(_INSERT_DRAFT, values).scalar_one()
     for name, value in values.items():
         setattr(draft, name, value)
     if is_entity(draft):
@@ -126,9 +126,9 @@ def save_answers(session: Session, draft: AnyDraft, answers: dict[str, Any], pag
     values = {"_id": draft.id, "answers": answers, "page": page, "updated_at": now,
               "submitted_at": submitted_at}
     if based_on is None:
-        revision = session.execute(_SAVE_ANY, values).scalar_one_or_none()
+        revision = session.connection().execute(_SAVE_ANY, values).scalar_one_or_none()
     else:
-        revision = session.execute(_SAVE, {**values, "_based_on": based_on}
+        revision = session.connection().execute(_SAVE, {**values, "_based_on": based_on}
                                    ).scalar_one_or_none()
     if revision is None:
         raise StaleDraft
@@ -154,12 +154,12 @@ def submit(session: Session, draft: AnyDraft, answers: dict[str, Any],
               "receipt": secrets.token_hex(4).upper() + "-" + secrets.token_hex(2).upper(),
               "answered_by_kind": "preview", "citizen_id": None, "answered_by_id": None,
               **who}
-    new_id = session.execute(_insert_submission(session.get_bind().dialect.name),
+    new_id = session.connection().execute(_insert_submission(session.get_bind().dialect.name),
                              values).scalar()
     if new_id is None:
         return session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
     if draft.submitted_at is None:  # (else the save that sent the answers marked it)
-        session.execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now,
+        session.connection().execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now,
                                           "updated_at": now})
         record(draft, "submitted_at", now)
     # What was written is known: the row becomes an object without a re-select (a plain
