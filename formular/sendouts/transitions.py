@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Table, Update, bindparam, insert, select, update
+from sqlalchemy import CursorResult, Insert, Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from formular.auth.permissions import Actor
@@ -105,24 +105,38 @@ def fire(session: Session, assignment: AnyAssignment, event: str, actor: Actor,
     source = assignment.state
     target = outcome.target or source
     extra = also or {}
+    connection = session.connection()
+    history = {
+        "assignment_id": assignment.id, "at": now, "event": event, "from_state": source,
+        "to_state": target, "actor_kind": _actor_kind(actor),
+        "actor_id": actor.staff_user_id if actor.is_staff else actor.citizen_id,
+        "data": {k: v for k, v in (data or {}).items() if k in ("note", "answered_by")}}
+    recorded = False
     if target != source or extra:
-        moved: CursorResult[Any] = session.connection().execute(
-            _move_statement(tuple(sorted(extra))),
-            {"_id": assignment.id, "_source": source, "state": target,
-             "state_changed_at": now if target != source else assignment.state_changed_at,
-             **extra})
-        if moved.rowcount != 1:
+        move = {"_id": assignment.id, "_source": source, "state": target,
+                "state_changed_at": now if target != source else assignment.state_changed_at,
+                **extra}
+        columns = tuple(sorted(extra))
+        if connection.dialect.name == "postgresql":
+            # One round trip: the history row is inserted from the UPDATE's RETURNING, so it
+            # exists exactly when the move was made (and returns its id then).
+            made = connection.execute(
+                _move_and_record_statement(columns),
+                {**move, **{f"_event_{key}": value for key, value in history.items()}}
+            ).first() is not None
+            recorded = True
+        else:
+            moved: CursorResult[Any] = connection.execute(_move_statement(columns), move)
+            made = moved.rowcount == 1
+        if not made:
             return Result(False, "no-transition")
         record(assignment, "state", target)
         if target != source:
             record(assignment, "state_changed_at", now)
         for name, value in extra.items():
             record(assignment, name, value)
-    session.connection().execute(_RECORD_EVENT, {
-        "assignment_id": assignment.id, "at": now, "event": event, "from_state": source,
-        "to_state": target, "actor_kind": _actor_kind(actor),
-        "actor_id": actor.staff_user_id if actor.is_staff else actor.citizen_id,
-        "data": {k: v for k, v in (data or {}).items() if k in ("note", "answered_by")}})
+    if not recorded:
+        connection.execute(_RECORD_EVENT, history)
     for action in outcome.actions:
         _perform(session, action, assignment, actor, now)
     if outcome.actions:
@@ -153,6 +167,25 @@ def _move_statement(also: tuple[str, ...]) -> Update:
         if "draft_id" in also:
             statement = statement.where(_ASSIGNMENTS.c.draft_id.is_(None))
         _MOVES[also] = statement
+    return statement
+
+
+_MOVES_AND_RECORDS: dict[tuple[str, ...], Insert] = {}
+
+
+def _move_and_record_statement(also: tuple[str, ...]) -> Insert:
+    """PostgreSQL: the move's UPDATE … RETURNING in a CTE, and the history row inserted from
+    it (``WITH moved AS (UPDATE …) INSERT INTO assignment_event … SELECT … FROM moved``). The
+    history values are bound as ``_event_<column>``."""
+    statement = _MOVES_AND_RECORDS.get(also)
+    if statement is None:
+        moved = _move_statement(also).returning(_ASSIGNMENTS.c.id).cte("moved")
+        names = ("at", "event", "from_state", "to_state", "actor_kind", "actor_id", "data")
+        statement = insert(_EVENTS).from_select(
+            ["assignment_id", *names],
+            select(moved.c.id, *(bindparam(f"_event_{name}", type_=_EVENTS.c[name].type)
+                                 for name in names))).returning(_EVENTS.c.id)
+        _MOVES_AND_RECORDS[also] = statement
     return statement
 
 
