@@ -29,8 +29,9 @@ from sqlalchemy.orm import Session
 from formular.auth.permissions import CITIZEN_PERMISSIONS, ROLE_PERMISSIONS, Actor, Permission
 from formular.storage import drafts
 from formular.storage.cases import Case, CaseAttachment, CaseDraft, CaseEvent, CaseMessage
+from formular.storage.drafts import StoredSubmission
 from formular.storage.identity import Citizen, RoleAssignment, StaffUser, Unit
-from formular.storage.models import DefinitionVersion, Draft, Submission
+from formular.storage.models import DefinitionVersion, Draft
 from formular.storage.sendouts import InboxMessage, Notification
 from formular.web import uploads
 from formular.workflow import service as workflow
@@ -135,7 +136,7 @@ def case_draft_by_token(session: Session, token: str) -> CaseDraft | None:
     return session.scalars(select(CaseDraft).where(CaseDraft.token == token)).first()
 
 
-def create_case(session: Session, case_draft: CaseDraft, submission: Submission,
+def create_case(session: Session, case_draft: CaseDraft, submission: StoredSubmission,
                 actor: Actor, now: dt.datetime,
                 attachments: Sequence[uploads.CheckedFile] = ()) -> Case:
     """The case for a submitted draft, created once: a repeated or concurrent submit of the

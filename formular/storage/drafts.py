@@ -139,35 +139,43 @@ def save_answers(session: Session, draft: AnyDraft, answers: dict[str, Any], pag
     return int(revision)
 
 
+@dataclass(frozen=True)
+class StoredSubmission:
+    """What the sender of answers needs of the submission just stored (or found stored): its
+    id for the workflow and the case that record it, the draft, and the receipt number."""
+
+    id: int
+    draft_id: int
+    receipt: str
+
+
 def submit(session: Session, draft: AnyDraft, answers: dict[str, Any],
-           scores: dict[str, Any], **who: Any) -> Submission:
+           scores: dict[str, Any], **who: Any) -> StoredSubmission:
     """Store the submission once; a repeated submit returns the stored one.
 
     One ``INSERT … ON CONFLICT (draft_id) DO NOTHING RETURNING id``: of two concurrent
-    submits exactly one inserts, and neither needs a savepoint or a prior SELECT.
+    submits exactly one inserts, and neither needs a savepoint or a prior SELECT. The
+    submission is not loaded as an entity (views that show it read it by id).
 
     :param who: ``citizen_id``, ``answered_by_id`` and ``answered_by_kind`` of the submission.
     """
+    assert draft.id is not None
     now = utcnow()
     values = {"draft_id": draft.id, "definition_version_id": draft.definition_version_id,
               "answers": answers, "scores": scores, "created_at": now,
               "receipt": secrets.token_hex(4).upper() + "-" + secrets.token_hex(2).upper(),
               "answered_by_kind": "preview", "citizen_id": None, "answered_by_id": None,
               **who}
-    new_id = session.connection().execute(_insert_submission(session.get_bind().dialect.name),
-                             values).scalar()
+    connection = session.connection()
+    new_id = connection.execute(_insert_submission(connection.dialect.name), values).scalar()
     if new_id is None:
-        return session.scalars(select(Submission).where(Submission.draft_id == draft.id)).one()
+        stored = connection.execute(_STORED_OF_DRAFT, {"draft_id": draft.id}).one()
+        return StoredSubmission(stored.id, draft.id, stored.receipt)
     if draft.submitted_at is None:  # (else the save that sent the answers marked it)
-        session.connection().execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now,
-                                          "updated_at": now})
+        connection.execute(_MARK_SUBMITTED, {"_id": draft.id, "submitted_at": now,
+                                             "updated_at": now})
         record(draft, "submitted_at", now)
-    # What was written is known: the row becomes an object without a re-select (a plain
-    # INSERT … RETURNING id costs half of an ORM upsert that loads the entity back).
-    inserted = Submission(id=new_id, **values)
-    make_transient_to_detached(inserted)
-    session.add(inserted)
-    return inserted
+    return StoredSubmission(int(new_id), draft.id, values["receipt"])
 
 
 # The writes of every page post and every send, prebuilt once with parameters: no statement
@@ -186,6 +194,8 @@ _MARK_SUBMITTED = (update(_DRAFTS).where(_DRAFTS.c.id == bindparam("_id"))
                    .values(submitted_at=bindparam("submitted_at"),
                            updated_at=bindparam("updated_at")))
 _INSERT_SUBMISSION: dict[str, Any] = {}
+_STORED_OF_DRAFT = select(_SUBMISSIONS.c.id, _SUBMISSIONS.c.receipt).where(
+    _SUBMISSIONS.c.draft_id == bindparam("draft_id"))
 
 
 def _insert_submission(dialect: str) -> Any:

@@ -39,6 +39,7 @@ from formular.definitions.service import Subject
 from formular.storage.base import utcnow
 from formular.storage.cases import Case, CaseDraft
 from formular.storage.db import db
+from formular.storage.drafts import StoredSubmission
 from formular.storage.identity import Citizen, Unit
 from formular.storage.models import Draft, Submission
 
@@ -211,7 +212,7 @@ class CaseHooks(FillHooks):
                 "answered_by_id": self.actor.citizen_id,
                 "answered_by_kind": "guardian" if self.actor.acting_for_id else "citizen"}
 
-    def submitted(self, submission: Submission) -> None:
+    def submitted(self, submission: StoredSubmission) -> None:
         service.create_case(db.session(), self.case_draft, submission, self.actor, utcnow(),
                             self.files)
 

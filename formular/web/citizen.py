@@ -118,7 +118,7 @@ class AssignmentHooks(FillHooks):
                 "answered_by_id": self.actor.citizen_id,
                 "answered_by_kind": "guardian" if self.actor.acting_for_id else "citizen"}
 
-    def submitted(self, submission: Submission) -> None:
+    def submitted(self, submission: drafts.StoredSubmission) -> None:
         # One compare-and-set UPDATE moves the assignment to "answered" and records the
         # submission (and the draft, when it was stored by this very send): of two concurrent
         # submits of one draft only one moves it (the other's submission insert already found
