@@ -19,7 +19,8 @@ import hashlib
 import io
 import logging
 import re
-from collections.abc import Collection
+import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from threading import Lock
@@ -84,11 +85,20 @@ def _with_edits(locale: str, loaded: LoadedCatalog) -> LoadedCatalog:
 
 @dataclass
 class ContentCatalogs:
-    """The designs catalogs of one translations folder, re-read when a file changes."""
+    """The designs catalogs of one translations folder, re-read when a file changes.
+
+    ``recheck_seconds``: how long a file's stamp (modification time and size) is trusted
+    before it is looked at again; 0 looks at every call. Form pages ask for the catalogs of
+    every language a form offers on every request, so the shipped catalogs are checked at
+    most once a second (a deploy replaces them; translators' edits live in the database and
+    have their own version check)."""
 
     folder: Path = TRANSLATIONS
-    _loaded: dict[str, tuple[tuple[int, int], LoadedCatalog]] = field(default_factory=dict,
-                                                                        repr=False)
+    recheck_seconds: float = 0.0
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    #: locale → (file stamp, when it was last looked at, the catalog read)
+    _loaded: dict[str, tuple[tuple[int, int], float, LoadedCatalog]] = field(
+        default_factory=dict, repr=False)
     _lock: Lock = field(default_factory=Lock, repr=False)
 
     def path(self, locale: str) -> Path:
@@ -98,27 +108,32 @@ class ContentCatalogs:
         """The catalog of *locale*; empty when the language has no designs catalog."""
         if not _LOCALE.match(locale):
             return _EMPTY
+        now = self.clock()
+        with self._lock:
+            cached = self._loaded.get(locale)
+        if cached is not None and self.recheck_seconds and now - cached[1] < self.recheck_seconds:
+            return _with_edits(locale, cached[2])
         path = self.path(locale)
         try:
             stat = path.stat()
         except FileNotFoundError:
             return _EMPTY
         stamp = (stat.st_mtime_ns, stat.st_size)
-        with self._lock:
-            cached = self._loaded.get(locale)
         if cached is not None and cached[0] == stamp:
-            return _with_edits(locale, cached[1])
+            with self._lock:
+                self._loaded[locale] = (stamp, now, cached[2])
+            return _with_edits(locale, cached[2])
         data = path.read_bytes()
         catalog = read_po(io.BytesIO(data), locale=locale, domain=DOMAIN)
         loaded = LoadedCatalog(catalog_entries(catalog),
                                hashlib.sha256(data).hexdigest()[:16])
         with self._lock:
-            self._loaded[locale] = (stamp, loaded)
+            self._loaded[locale] = (stamp, now, loaded)
         return _with_edits(locale, loaded)
 
 
 #: The shipped catalogs (``translations/``). Looked up at call time, so tests may replace it.
-CATALOGS = ContentCatalogs()
+CATALOGS = ContentCatalogs(recheck_seconds=1.0)
 
 
 class StoredVersion(Protocol):

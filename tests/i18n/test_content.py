@@ -195,6 +195,23 @@ def test_a_changed_catalog_is_read_again_without_a_restart(tmp_path: Path) -> No
     assert catalogs.get("en").version != before
 
 
+def test_a_catalog_is_looked_at_again_only_after_its_recheck_interval(tmp_path: Path) -> None:
+    """The shipped catalogs are stat()ed at most once per ``recheck_seconds`` (every form page
+    asks for them); a changed file is read at the first look after that."""
+    now = [100.0]
+    catalogs = ContentCatalogs(tmp_path, recheck_seconds=1.0, clock=lambda: now[0])
+    path = write_catalog(tmp_path, "en", drop="gad-7:/scores/1/label")
+    before = catalogs.get("en").version
+    write_catalog(tmp_path, "en")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    now[0] += 0.5
+    assert catalogs.get("en").version == before, "trusted within the interval"
+    now[0] += 0.6
+    assert catalogs.get("en").version != before, "read again after it"
+    assert catalogs.get("fr") is catalogs.get("fr"), "a language without a catalog"
+
+
 def test_a_translation_the_definition_refuses_falls_back_to_the_source(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
