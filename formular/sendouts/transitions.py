@@ -102,6 +102,11 @@ def fire(session: Session, assignment: AnyAssignment, event: str, actor: Actor,
                             _context(assignment, actor, now, data))
     if not outcome.ok:
         return Result(False, outcome.reason)
+    needs_entity = _ENTITY_ACTIONS.intersection(outcome.actions)
+    if needs_entity and not is_entity(assignment):
+        # Staff and jobs make these moves with entities: a plain row's changes would not be
+        # flushed. Refused before anything is written.
+        raise TypeError(f"{sorted(needs_entity)[0]} needs the assignment entity")
     source = assignment.state
     target = outcome.target or source
     extra = also or {}
@@ -143,6 +148,9 @@ def fire(session: Session, assignment: AnyAssignment, event: str, actor: Actor,
         session.flush()
     return Result(True, None, target)
 
+
+#: Actions that change the assignment entity itself (flushed with the caller's commit).
+_ENTITY_ACTIONS = frozenset({"notify_citizen", "mark_handled"})
 
 #: The tables written with prebuilt Core statements (see :func:`fire`).
 _EVENTS = cast(Table, AssignmentEvent.__table__)
@@ -198,9 +206,6 @@ def _actor_kind(actor: Actor) -> str:
 def _perform(session: Session, action: str, assignment: AnyAssignment, actor: Actor,
              now: dt.datetime) -> None:
     send_out = assignment.send_out
-    if action in ("notify_citizen", "mark_handled") and not is_entity(assignment):
-        # Staff and jobs move these with entities; a row would not be flushed.
-        raise TypeError(f"{action} needs the assignment entity")
     if action == "notify_citizen":
         assert isinstance(assignment, Assignment)
         assert isinstance(send_out, SendOut)

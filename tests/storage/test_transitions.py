@@ -7,12 +7,13 @@ run on SQLite too: the second session simply holds a stale copy.
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from formular.auth.permissions import Actor
-from formular.sendouts import transitions
+from formular.sendouts import answering, transitions
 from formular.storage.base import utcnow
 from formular.storage.db import db
 from formular.storage.sendouts import Assignment, AssignmentEvent
@@ -74,3 +75,44 @@ def test_moves_in_sequence_each_write_one_history_row(app: Flask) -> None:
         db.session.remove()
     assert _history(app, token)[-2:] == [("open", "sent", "opened"),
                                          ("save_draft", "opened", "in-progress")]
+
+
+def test_plain_rows_move_like_entities_and_a_stale_row_writes_nothing(app: Flask) -> None:
+    """A citizen's form requests move plain rows (``sendouts.answering``): the winner's row
+    takes the new state, the loser's stays and no second history row is written (on
+    PostgreSQL the move and its history row are one statement)."""
+    person = citizens(app, 1)[0]
+    token = assignment_tokens(app, send_out(app, [person]))[person]
+    citizen = Actor(kind="citizen", citizen_id=person)
+    with app.app_context():
+        engine = db.engine
+        assert engine is not None
+        with Session(engine) as first, Session(engine) as second:
+            mine, theirs = answering.find(first, token), answering.find(second, token)
+            assert mine is not None
+            assert theirs is not None
+            second.rollback()
+            won = transitions.fire(first, mine.assignment, "open", citizen, utcnow())
+            first.commit()
+            lost = transitions.fire(second, theirs.assignment, "open", citizen, utcnow())
+            second.commit()
+    assert (won.ok, mine.assignment.state) == (True, "opened")
+    assert (lost.ok, lost.reason, theirs.assignment.state) == (False, "no-transition", "sent")
+    assert [e for e in _history(app, token) if e[0] == "open"] == [("open", "sent", "opened")]
+
+
+def test_a_move_whose_action_changes_the_entity_refuses_a_plain_row(app: Flask) -> None:
+    """Reminders count on the assignment entity (flushed at commit); a plain row would lose
+    the count, so the move refuses it before writing anything."""
+    person = citizens(app, 1)[0]
+    token = assignment_tokens(app, send_out(app, [person]))[person]
+    system = Actor(kind="anonymous")
+    with app.app_context():
+        session = db.session()
+        found = answering.find(session, token)
+        assert found is not None
+        with pytest.raises(TypeError, match="notify_citizen needs the assignment entity"):
+            transitions.fire(session, found.assignment, "remind", system, utcnow())
+        session.commit()  # (whatever the move had written would be kept now)
+        db.session.remove()
+    assert [e for e in _history(app, token) if e[0] == "remind"] == []
