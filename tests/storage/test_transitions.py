@@ -25,6 +25,13 @@ def _load(session: Session, token: str) -> Assignment:
     return session.scalars(select(Assignment).where(Assignment.token == token)).one()
 
 
+def _sent_to_one(app: Flask) -> tuple[str, Actor]:
+    """A fresh assignment's token and its citizen as the actor."""
+    person = citizens(app, 1)[0]
+    token = assignment_tokens(app, send_out(app, [person]))[person]
+    return token, Actor(kind="citizen", citizen_id=person)
+
+
 def _history(app: Flask, token: str) -> list[tuple[str, str | None, str | None]]:
     with app.app_context():
         rows = db.session.execute(
@@ -36,14 +43,10 @@ def _history(app: Flask, token: str) -> list[tuple[str, str | None, str | None]]
 
 
 def test_a_move_from_a_stale_state_is_refused_and_writes_nothing(app: Flask) -> None:
-    person = citizens(app, 1)[0]
-    token = assignment_tokens(app, send_out(app, [person]))[person]
-    citizen = Actor(kind="citizen", citizen_id=person)
+    token, citizen = _sent_to_one(app)
     with app.app_context():
-        engine = db.engine
-        assert engine is not None
-        with Session(engine, expire_on_commit=False) as first, \
-                Session(engine, expire_on_commit=False) as second:
+        with Session(db.engine, expire_on_commit=False) as first, \
+                Session(db.engine, expire_on_commit=False) as second:
             mine, theirs = _load(first, token), _load(second, token)
             second.rollback()  # end the read, as a request between pages would
             assert mine.state == theirs.state == "sent"
@@ -63,9 +66,7 @@ def test_a_move_from_a_stale_state_is_refused_and_writes_nothing(app: Flask) -> 
 
 
 def test_moves_in_sequence_each_write_one_history_row(app: Flask) -> None:
-    person = citizens(app, 1)[0]
-    token = assignment_tokens(app, send_out(app, [person]))[person]
-    citizen = Actor(kind="citizen", citizen_id=person)
+    token, citizen = _sent_to_one(app)
     with app.app_context():
         session = db.session()
         row = _load(session, token)
@@ -81,13 +82,9 @@ def test_plain_rows_move_like_entities_and_a_stale_row_writes_nothing(app: Flask
     """A citizen's form requests move plain rows (``sendouts.answering``): the winner's row
     takes the new state, the loser's stays and no second history row is written (on
     PostgreSQL the move and its history row are one statement)."""
-    person = citizens(app, 1)[0]
-    token = assignment_tokens(app, send_out(app, [person]))[person]
-    citizen = Actor(kind="citizen", citizen_id=person)
+    token, citizen = _sent_to_one(app)
     with app.app_context():
-        engine = db.engine
-        assert engine is not None
-        with Session(engine) as first, Session(engine) as second:
+        with Session(db.engine) as first, Session(db.engine) as second:
             mine, theirs = answering.find(first, token), answering.find(second, token)
             assert mine is not None
             assert theirs is not None
@@ -104,8 +101,7 @@ def test_plain_rows_move_like_entities_and_a_stale_row_writes_nothing(app: Flask
 def test_a_move_whose_action_changes_the_entity_refuses_a_plain_row(app: Flask) -> None:
     """Reminders count on the assignment entity (flushed at commit); a plain row would lose
     the count, so the move refuses it before writing anything."""
-    person = citizens(app, 1)[0]
-    token = assignment_tokens(app, send_out(app, [person]))[person]
+    token, _citizen = _sent_to_one(app)
     system = Actor(kind="anonymous")
     with app.app_context():
         session = db.session()
