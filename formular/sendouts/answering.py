@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from formular.definitions.personnummer import IdentityNumber
 from formular.storage.drafts import DraftRow
-from formular.storage.identity import Citizen
+from formular.storage.identity import Citizen, Identified
 from formular.storage.models import DefinitionVersion, Draft
 from formular.storage.sendouts import Assignment, SendOut
 
@@ -66,7 +66,7 @@ class SendOutRow:
 
 
 @dataclass
-class CitizenRow:
+class CitizenRow(Identified):
     """The person a form is about: who may answer for them depends on their age today."""
 
     id: int
@@ -75,13 +75,6 @@ class CitizenRow:
     @cached_property
     def identity(self) -> IdentityNumber:
         return IdentityNumber.parse(self.personnummer)
-
-    @property
-    def sex(self) -> str:
-        return self.identity.sex
-
-    def age_on(self, day: dt.date) -> int:
-        return self.identity.age_on(day)
 
 
 @dataclass

@@ -78,7 +78,28 @@ class RoleAssignment(Base):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
 
-class Citizen(Base):
+class Identified:
+    """What follows from a person's identity number: birth date, sex and age on a day. Shared
+    by the citizen entity and the plain citizen row of the form path, which say how they get
+    their :attr:`identity`."""
+
+    @property
+    def identity(self) -> IdentityNumber:
+        raise NotImplementedError
+
+    @property
+    def birth_date(self) -> dt.date:
+        return self.identity.birth_date
+
+    @property
+    def sex(self) -> str:
+        return self.identity.sex
+
+    def age_on(self, day: dt.date) -> int:
+        return self.identity.age_on(day)
+
+
+class Citizen(Identified, Base):
     __tablename__ = "citizen"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,17 +122,6 @@ class Citizen(Base):
     @property
     def identity(self) -> IdentityNumber:
         return IdentityNumber.parse(self.personnummer)
-
-    @property
-    def birth_date(self) -> dt.date:
-        return self.identity.birth_date
-
-    @property
-    def sex(self) -> str:
-        return self.identity.sex
-
-    def age_on(self, day: dt.date) -> int:
-        return self.identity.age_on(day)
 
 
 class Guardianship(Base):

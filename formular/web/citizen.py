@@ -135,7 +135,7 @@ class AssignmentHooks(FillHooks):
             raise drafts.StaleDraft
 
 
-def _filler(token: str, *, for_receipt: bool = False) -> Filler:
+def _filler(token: str) -> Filler:
     actor = current_actor()
     session = db.session()
     found = answering.find(session, token) if len(token) <= 64 else None
