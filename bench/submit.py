@@ -44,7 +44,7 @@ SQLite is a temporary file (WAL, synchronous=NORMAL: the app's own engine settin
 baseline uses the same pragmas in a file of its own); PostgreSQL (psycopg 3 for both; the
 baseline without ours' ``pool_pre_ping``) runs when ``FORMULAR_BENCH_DATABASE_URL`` or
 ``FORMULAR_TEST_DATABASE_URL`` is set, in a scratch database created beside it and dropped
-afterwards (``--sqlite-only`` skips it).
+afterwards (``--sqlite-only`` skips it; ``--postgresql-only`` skips SQLite).
 
 ``--profile N`` instead runs N submissions of ours in-process under cProfile (Flask test
 client, SQLite) and prints the top functions.
@@ -967,6 +967,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="one 2 s run per side")
     parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--postgresql-only", action="store_true", help="skip SQLite")
     parser.add_argument("--guess-rps", type=float, default=300.0,
                         help="an upper bound of our submissions/s, to prepare the assignments "
                              "of the 2 s calibration run (300)")
@@ -984,12 +985,13 @@ def main(argv: list[str] | None = None) -> int:
                     "workers": "gunicorn -w 2 -k sync"}
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="formular-bench-") as folder:
-        note("SQLite (temporary file, WAL, synchronous=NORMAL)")
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
-        figures_sqlite, found = bench_database(url, Path(folder), args)
-        report("SQLite", figures_sqlite)
-        result.update(figures_sqlite)
-        problems += [f"sqlite: {p}" for p in found]
+        if not args.postgresql_only:
+            note("SQLite (temporary file, WAL, synchronous=NORMAL)")
+            url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+            figures_sqlite, found = bench_database(url, Path(folder), args)
+            report("SQLite", figures_sqlite)
+            result.update(figures_sqlite)
+            problems += [f"sqlite: {p}" for p in found]
 
         pg_url = os.environ.get("FORMULAR_BENCH_DATABASE_URL") or os.environ.get(
             "FORMULAR_TEST_DATABASE_URL")

@@ -25,7 +25,7 @@ from formular.sendouts.recipients import GUARDIAN_AGE
 from formular.storage import drafts
 from formular.storage.audit import AccessLog
 from formular.storage.base import utcnow
-from formular.storage.db import db
+from formular.storage.db import commit_bookkeeping, db
 from formular.storage.identity import Citizen, StaffUser, Unit
 from formular.storage.models import Submission
 from formular.storage.sendouts import Assignment, InboxMessage
@@ -70,7 +70,7 @@ def message(message_id: int) -> str:
         abort(404)
     if row.read_at is None:
         row.read_at = utcnow()
-        session.commit()
+        commit_bookkeeping(session)
     assignment = session.get(Assignment, row.assignment_id) if row.assignment_id else None
     return render_template("citizen/message.html", message=row, assignment=assignment)
 
@@ -151,7 +151,7 @@ def _filler(token: str) -> Filler:
     version = assignment.send_out.definition_version
     if assignment.state == "sent":
         transitions.fire(session, assignment, "open", actor, utcnow())
-        session.commit()
+        commit_bookkeeping(session)
     # Looking at a form stores nothing: the draft is stored (and recorded on the assignment)
     # by its first save, see AssignmentHooks.adopt and .submitted.
     draft = found.draft or drafts.unsaved_draft(version, citizen.id)
