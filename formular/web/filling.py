@@ -299,9 +299,12 @@ class Filler:
             return
         if based_on != 0:
             raise drafts.StaleDraft
-        drafts.store_draft(db.session(), self.draft, answers, page_index, revision=1,
-                           submitted_at=sent_at)
-        if not sending and not self.hooks.adopt(self.draft):
+        if sending:  # a first save that sends: stored with its submission, see _submit
+            self.draft.answers, self.draft.page = answers, page_index
+            self.draft.submitted_at = sent_at
+            return
+        drafts.store_draft(db.session(), self.draft, answers, page_index, revision=1)
+        if not self.hooks.adopt(self.draft):
             raise drafts.StaleDraft
 
     def _refused(self, form: FlaskForm, page_index: int, errors: list[FieldError],
@@ -496,11 +499,14 @@ class Filler:
         if validation.errors and self.draft.submitted_at is None:
             return redirect(self.url("review"))  # type: ignore[return-value]
         session = db.session()
-        if self.draft.id is None:  # (a form without required questions sent unanswered)
-            drafts.store_draft(session, self.draft, self.draft.answers, self.draft.page,
-                               revision=1, submitted_at=utcnow())
-        submission = drafts.submit(session, self.draft, validation.answers,
-                                   scores_as_json(validation), **self.hooks.submission_fields())
+        if self.draft.id is None:  # first saved as it is sent (or sent unanswered)
+            submission = drafts.store_and_submit(
+                session, self.draft, self.draft.answers, self.draft.page, validation.answers,
+                scores_as_json(validation), **self.hooks.submission_fields())
+        else:
+            submission = drafts.submit(session, self.draft, validation.answers,
+                                       scores_as_json(validation),
+                                       **self.hooks.submission_fields())
         self.hooks.submitted(submission)
         self._saved_untold = False
         session.commit()

@@ -307,17 +307,22 @@ def test_double_submit_stores_one_submission(sapp: Flask, world: s.World, sender
         ("submit", "answered", "citizen")]
 
 
-def test_a_form_sent_in_one_go_moves_from_opened_to_answered(sapp: Flask,
-                                                              world: s.World) -> None:
-    """A one-page form without a review step: its button saves and sends in one request, so
-    the history goes from "opened" straight to "answered". A send refused for errors keeps the
-    answers and moves the form to "in progress"."""
-    design = store_design(sapp, minimal_definition(
+def one_go_design(sapp: Flask) -> str:
+    """A one-page form without a review step: its button saves and sends in one request."""
+    return store_design(sapp, minimal_definition(
         "t-cit-one-go", [{"type": "text", "name": "note", "label": "Anteckning"},
                          {"type": "integer", "name": "age", "label": "Ålder"}],
         {"note": {"type": "string", "maxLength": 50},
          "age": {"type": "integer", "minimum": 0, "maximum": 130}},
         required=["note", "age"], policy={"review": False}))
+
+
+def test_a_form_sent_in_one_go_moves_from_opened_to_answered(sapp: Flask,
+                                                              world: s.World) -> None:
+    """A one-page form without a review step: its button saves and sends in one request, so
+    the history goes from "opened" straight to "answered". A send refused for errors keeps the
+    answers and moves the form to "in progress"."""
+    design = one_go_design(sapp)
     person = world.citizens["adult"]
     send_out_id = s.send_out_via_service(sapp, world, design, [person.id])
     token = s.assignment_of(sapp, send_out_id, person.id).token
@@ -348,6 +353,52 @@ def test_a_form_sent_in_one_go_moves_from_opened_to_answered(sapp: Flask,
     assert s.history_of(sapp, row.id) == [
         ("send", "sent", "system"), ("open", "opened", "citizen"),
         ("submit", "answered", "citizen")]
+    # Its first save was its last: the draft and the submission were stored together.
+    draft = draft_of(sapp, token)
+    assert (draft.answers, draft.page, draft.revision) == ({"note": "Direkt", "age": 51}, 0, 1)
+    assert draft.submitted_at is not None
+    assert (submission.answers, submission.citizen_id, submission.answered_by_kind) == (
+        {"note": "Direkt", "age": 51}, person.id, "citizen")
+    assert submission.definition_version_id == draft.definition_version_id
+    receipt = s.body(form.receipt())
+    assert submission.receipt in receipt
+
+
+def stored_rows(app: Flask) -> tuple[int, int]:
+    """How many drafts and submissions the database holds."""
+    with app.app_context():
+        return (db.session.scalar(select(func.count()).select_from(Draft)) or 0,
+                db.session.scalar(select(func.count()).select_from(Submission)) or 0)
+
+
+def test_a_send_in_one_go_from_a_stale_window_stores_nothing(sapp: Flask,
+                                                             world: s.World) -> None:
+    """Two windows open the same one-page form; the first saves, then the second sends in one
+    go over the form as it first saw it: refused (409), and neither its draft nor a submission
+    is stored — the first window's answers stay as they were."""
+    design = one_go_design(sapp)
+    person = world.citizens["adult"]
+    token = s.assignment_of(sapp, s.send_out_via_service(sapp, world, design, [person.id]),
+                            person.id).token
+    citizen = s.citizen_client(sapp, person)
+    form = s.CitizenForm(citizen, token)
+    tab_a, tab_b = s.body(form.get(0)), s.body(form.get(0))
+    saved = citizen.post(f"/forms/{token}/0", data={
+        "csrf_token": s.csrf_of(tab_a), "_revision": form.revision(tab_a), "_action": "save",
+        "note": "Först"})
+    assert saved.status_code == 200
+    before = stored_rows(sapp)
+    stale = citizen.post(f"/forms/{token}/0", data={
+        "csrf_token": s.csrf_of(tab_b), "_revision": form.revision(tab_b), "_action": "send",
+        "note": "Sen", "age": "51"})
+    assert stale.status_code == 409
+    assert tr(sapp, "These answers were changed in another window or on another device, so "
+                    "nothing was saved. Check the answers below and save again to keep them.") \
+        in s.body(stale)
+    row = assignment(sapp, token)
+    assert (row.state, row.submission_id) == ("in-progress", None)
+    assert draft_of(sapp, token).answers == {"note": "Först"}
+    assert stored_rows(sapp) == before
 
 
 # -- guardians and children ----------------------------------------------------------------
