@@ -18,6 +18,8 @@ from typing import Protocol, cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from formular.storage import alongside as reads_alongside
+from formular.storage.alongside import Alongside
 from formular.storage.identity import Citizen, StaffUser
 from formular.storage.sessions import LoginSession
 
@@ -129,14 +131,27 @@ class LiveSession:
     owner_locked_until: dt.datetime | None
 
 
-def lookup(db_session: Session, cookie_value: str) -> LiveSession | None:
-    """The session a cookie value names, whatever its state, with its owner's summary."""
+def lookup(db_session: Session, cookie_value: str,
+           alongside: Alongside | None = None) -> LiveSession | None:
+    """The session a cookie value names, whatever its state, with its owner's summary.
+
+    ``alongside``: a read the request's view will make, done in the same statement and left
+    for it in ``db_session`` (see :mod:`formular.storage.alongside`)."""
     if not _plausible(cookie_value):
         return None
-    row = db_session.connection().execute(_LIVE, {"key_hash": key_hash(cookie_value)}).first()
+    params = {"key_hash": key_hash(cookie_value)}
+    if alongside is None:
+        row = db_session.connection().execute(_LIVE, params).first()
+    else:
+        statement, names = reads_alongside.joined(_LIVE, alongside.statement)
+        row = db_session.connection().execute(statement, {**alongside.params, **params}
+                                              ).first()
     if row is None:
         return None
     values = row._asdict()
+    if alongside is not None:
+        reads_alongside.stash(db_session, alongside,
+                              {name: values.pop(name) for name in names})
     locked, deceased = values.pop("citizen_locked"), values.pop("citizen_deceased")
     staff_active = values.pop("staff_active")
     citizen_name, staff_name = values.pop("citizen_name"), values.pop("staff_name")
@@ -148,15 +163,17 @@ def lookup(db_session: Session, cookie_value: str) -> LiveSession | None:
 
 
 def resolve(db_session: Session, cookie_value: str, now: dt.datetime, idle_minutes: float,
-            *, absolute_hours: float | None = None, touch: bool = True) -> LiveSession | None:
+            *, absolute_hours: float | None = None, touch: bool = True,
+            alongside: Alongside | None = None) -> LiveSession | None:
     """The live session a cookie opens, or None if it is unknown, revoked or timed out.
 
     A session found timed out is revoked on the spot, so it stays dead even if the limits are
     raised later. With ``touch`` the request counts as activity: ``last_seen_at`` moves to
     ``now`` when it is more than :data:`TOUCH_INTERVAL` old (a status poll passes
     ``touch=False``, or polling would keep an abandoned session alive for ever).
+    ``alongside``: see :func:`lookup`.
     """
-    record = lookup(db_session, cookie_value)
+    record = lookup(db_session, cookie_value, alongside)
     if record is None or record.revoked_at is not None:
         return None
     if seconds_left(record, now, idle_minutes, absolute_hours) <= 0:

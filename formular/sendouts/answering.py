@@ -15,7 +15,7 @@ PDF copy) load it by id.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
@@ -24,6 +24,8 @@ from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from formular.definitions.personnummer import IdentityNumber
+from formular.storage import alongside as reads_alongside
+from formular.storage.alongside import Alongside
 from formular.storage.drafts import DraftRow
 from formular.storage.identity import Citizen, Identified
 from formular.storage.models import DefinitionVersion, Draft
@@ -98,13 +100,27 @@ class Found:
     draft: DraftRow | None
 
 
+def alongside(token: str) -> Alongside:
+    """What :func:`find` reads, to be read with the request's log-in session lookup."""
+    return Alongside(_BY_TOKEN, {"token": token})
+
+
 def find(session: Session, token: str) -> Found | None:
     """The assignment with ``token`` and what its form pages need, or None. The version's
-    document is read later, in the same session, only if it is asked for."""
-    row = session.connection().execute(_BY_TOKEN, {"token": token}).first()
-    if row is None:
+    document is read later, in the same session, only if it is asked for. Read alongside
+    the log-in session when the view asked for it (see :func:`alongside`)."""
+    params = {"token": token}
+    taken = reads_alongside.take(session, _BY_TOKEN, params)
+    values: Mapping[Any, Any]
+    if taken is not None:
+        values = taken
+    else:
+        row = session.connection().execute(_BY_TOKEN, params).first()
+        if row is None:
+            return None
+        values = row._mapping
+    if values["a_id"] is None:
         return None
-    values = row._mapping
     version_id = values["v_id"]
     version = VersionRow(values["v_id"], values["v_definition_id"], values["v_version"],
                          values["v_digest"],

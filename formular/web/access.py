@@ -30,6 +30,7 @@ from formular.auth import citizens, sessions
 from formular.auth.clock import as_utc, swedish_today, utcnow
 from formular.auth.permissions import ANONYMOUS, Actor, Permission, is_citizen_permission
 from formular.auth.ratelimit import lock_holds
+from formular.storage.alongside import Alongside
 from formular.storage.db import db
 from formular.storage.identity import Role, RoleAssignment
 from formular.storage.sessions import LoginSession
@@ -47,6 +48,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 POLICY_ATTR = "__formular_policy__"
+#: Attribute of a view naming the read to make with the session lookup (see reads_alongside).
+ALONGSIDE_ATTR = "__formular_alongside__"
 #: Every declared view: qualified function name → the permission it needs (None: public).
 POLICIES: dict[str, Permission | None] = {}
 
@@ -101,6 +104,23 @@ def require(permission: Permission) -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorate
+
+
+def reads_alongside(make: Callable[[dict[str, Any]], Alongside | None]) -> Callable[[F], F]:
+    """Declare the read a view makes first, ``make(view_args)``, so the log-in session
+    lookup makes it in the same statement (see :mod:`formular.storage.alongside`)."""
+
+    def decorate(view: F) -> F:
+        setattr(view, ALONGSIDE_ATTR, make)
+        return view
+
+    return decorate
+
+
+def _alongside() -> Alongside | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    make = getattr(view, ALONGSIDE_ATTR, None)
+    return make(request.view_args or {}) if make is not None else None
 
 
 def policy_of(
@@ -224,7 +244,8 @@ def _load_actor() -> None:
     db_session = db.session()
     record = sessions.resolve(db_session, cookie, moment, idle_minutes(),
                               absolute_hours=absolute_hours(),
-                              touch=request.endpoint not in NO_TOUCH_ENDPOINTS)
+                              touch=request.endpoint not in NO_TOUCH_ENDPOINTS,
+                              alongside=_alongside())
     actor = actor_for(db_session, record, moment, bool(current_app.config.get("DEMO"))) \
         if record is not None else None
     if record is not None and actor is None:

@@ -23,6 +23,7 @@ from formular.sendouts import answering, transitions
 from formular.sendouts.answering import AssignmentRow, CitizenRow
 from formular.sendouts.recipients import GUARDIAN_AGE
 from formular.storage import drafts
+from formular.storage.alongside import Alongside
 from formular.storage.audit import AccessLog
 from formular.storage.base import utcnow
 from formular.storage.db import commit_bookkeeping, db
@@ -30,7 +31,7 @@ from formular.storage.identity import Citizen, StaffUser, Unit
 from formular.storage.models import Submission
 from formular.storage.sendouts import Assignment, InboxMessage
 
-from .access import current_actor, require
+from .access import current_actor, reads_alongside, require
 from .filling import Filler, FillHooks
 from .i18n import offer_form_languages
 
@@ -135,6 +136,12 @@ class AssignmentHooks(FillHooks):
             raise drafts.StaleDraft
 
 
+def _assignment_of_token(view_args: dict[str, Any]) -> Alongside | None:
+    """A form view's first read (see ``_filler``), made with the log-in session lookup."""
+    token = view_args.get("token", "")
+    return answering.alongside(token) if len(token) <= 64 else None
+
+
 def _filler(token: str) -> Filler:
     actor = current_actor()
     session = db.session()
@@ -187,6 +194,7 @@ def _closed(filler: Filler) -> Response | str | None:
 
 @bp.get("/forms/<token>/<int:page>")
 @require(Permission.FORM_ANSWER)
+@reads_alongside(_assignment_of_token)
 def page(token: str, page: int) -> Any:
     filler = _filler(token)
     return _closed(filler) or filler.show_page(page, check=request.args.get("check") == "1")
@@ -194,6 +202,7 @@ def page(token: str, page: int) -> Any:
 
 @bp.post("/forms/<token>/<int:page>")
 @require(Permission.FORM_ANSWER)
+@reads_alongside(_assignment_of_token)
 def post_page(token: str, page: int) -> Any:
     filler = _filler(token)
     return _closed(filler) or filler.post_page(page)
@@ -201,6 +210,7 @@ def post_page(token: str, page: int) -> Any:
 
 @bp.get("/forms/<token>/review")
 @require(Permission.FORM_ANSWER)
+@reads_alongside(_assignment_of_token)
 def review(token: str) -> Any:
     filler = _filler(token)
     return _closed(filler) or filler.show_review()
@@ -208,6 +218,7 @@ def review(token: str) -> Any:
 
 @bp.post("/forms/<token>/submit")
 @require(Permission.FORM_ANSWER)
+@reads_alongside(_assignment_of_token)
 def submit(token: str) -> Any:
     filler = _filler(token)
     if g.assignment.state == "expired":
@@ -217,6 +228,7 @@ def submit(token: str) -> Any:
 
 @bp.get("/forms/<token>/receipt")
 @require(Permission.FORM_ANSWER)
+@reads_alongside(_assignment_of_token)
 def receipt(token: str) -> Any:
     filler = _filler(token)
     submission = db.session.scalars(select(Submission).where(
@@ -237,6 +249,7 @@ def receipt(token: str) -> Any:
 
 @bp.get("/forms/<token>/copy.pdf")
 @require(Permission.FORM_ANSWER)
+@reads_alongside(_assignment_of_token)
 def copy_pdf(token: str) -> Response:
     filler = _filler(token)
     if filler.compiled.policy.get("copy_to_citizen") != "pdf":

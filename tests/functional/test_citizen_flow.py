@@ -664,3 +664,38 @@ def test_a_form_page_reads_the_definition_document_only_when_not_compiled_yet(
     assert any("FROM assignment" in statement for statement in statements)
     assert not [statement for statement in statements
                 if re.search(r"definition_version(_\d+)?\.document", statement)]
+
+
+def test_a_form_page_reads_its_assignment_with_the_log_in_session(
+        sapp: Flask, world: s.World, sender: Any) -> None:
+    """The form views declare their first read, so the session lookup makes it: one SELECT
+    reads the log-in session and the assignment (with its send-out, version, citizen and
+    draft), and no other statement reads the assignment. Without a cookie nothing is read
+    alongside and the view reads for itself (and is sent to the log-in)."""
+    from sqlalchemy import event
+
+    tokens = send(sapp, sender, world, "adult2")
+    citizen = s.citizen_client(sapp, world.citizens["adult2"])
+    form = s.CitizenForm(citizen, tokens["adult2"])
+    assert form.post(0, s.PHQ_ANSWERS).status_code == 302  # opened, with a draft
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    with sapp.app_context():
+        engine = db.session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = form.get(1)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert page.status_code == 200
+    assert 'name="phq10"' in s.body(page)
+    [lookup] = [st for st in statements if "FROM login_session" in st]
+    assert "AS alongside" in lookup
+    assert "WHERE assignment.token" in lookup
+    assert [st for st in statements if "FROM assignment" in st] == [lookup]
+    anonymous = sapp.test_client().get(f"/forms/{tokens['adult2']}/0")
+    assert anonymous.status_code == 302
+    assert "/login" in s.location(anonymous)
