@@ -309,9 +309,12 @@ def _load(app: Any, files: list[Path]) -> bool:
 
 def _register_subcommands() -> None:
     """Command groups that live beside their feature (kept out of this module's imports)."""
+    from formular.auth.cli import staff, units
     from formular.population.cli import population
 
     main.add_command(population)
+    main.add_command(units)
+    main.add_command(staff)
 
 
 _register_subcommands()
