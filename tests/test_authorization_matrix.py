@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from formular.storage.db import db
-from formular.storage.sendouts import InboxMessage
+from formular.storage.sendouts import InboxMessage, SavedText
 from formular.web.access import undeclared_endpoints
 from tests.functional import staff_support as s
 from tests.functional.support import fill_showcase
@@ -342,6 +342,20 @@ POLICY.update({
     "casetypes_admin.revoke": Route(staff_only(CASETYPE_ADMINS, unit_object=True), {
         "unit_id": "c2_unit_id", "grant_id": "c2_grant_id"}),
 })
+# -- saved message texts: clinic A's -------------------------------------------------------
+#: admin:unit:manage; clinic B's administrator gets 404 for clinic A's unit and texts.
+TEXT_ADMINS = {"admin"}
+POLICY.update({
+    "texts_admin.index": Route(staff_only(TEXT_ADMINS, unit_object=False)),
+    "texts_admin.texts": Route(staff_only(TEXT_ADMINS, unit_object=True), {"unit_id": "unit_a"}),
+    "texts_admin.new_text": Route(staff_only(TEXT_ADMINS, unit_object=True),
+                                  {"unit_id": "unit_a"}),
+    "texts_admin.text": Route(staff_only(TEXT_ADMINS, unit_object=True), {
+        "unit_id": "unit_a", "text_id": "text_id"}),
+    # POST: deletes a text of its own (an actor refused deletes nothing)
+    "texts_admin.delete": Route(staff_only(TEXT_ADMINS, unit_object=True), {
+        "unit_id": "unit_a", "text_id": "deleted_text_id"}),
+})
 # -- the staff case inbox (issue #6): clinic A's cases ------------------------------------
 #: staff:case:read, :reply, :close; staff:case:assign is the receiver's alone. Clinic B's case
 #: staff get 404 for clinic A's cases.
@@ -416,6 +430,9 @@ class Objects:
     c2_definition_id: str = ""
     c2_reply_id: int = 0
     c2_grant_id: int = 0
+    # saved message texts of clinic A: one to show, one to delete
+    text_id: int = 0
+    deleted_text_id: int = 0
     # the staff case inbox (issue #6): citizen A's case with a file, and clinic A's handler
     c3_case_token: str = ""
     c3_file_token: str = ""
@@ -563,6 +580,13 @@ def matrix(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFacto
         assert found is not None
         objects.c3_file_token = case_service.attachments_of(db.session(), found)[0].token
     objects.c3_handler_id = world.staff["case-handler"].id
+    # saved message texts
+    with sapp.app_context(), db.transaction() as session:
+        kept, deleted = (SavedText(unit_id=world.unit_id, title=title, body="Hej!")
+                         for title in ("Matris", "Matris att ta bort"))
+        session.add_all([kept, deleted])
+        session.flush()
+        objects.text_id, objects.deleted_text_id = kept.id, deleted.id
     built = Matrix(sapp, world, objects, {})
     built.clients = {who.name: built.new_client(who) for who in ACTORS}
     return built

@@ -59,3 +59,7 @@ def init_app(app: Flask) -> None:
     from . import casetypes_admin  # a unit's case types, standard replies, hand-outs (#6)
 
     app.register_blueprint(casetypes_admin.bp)
+
+    from . import texts_admin  # a unit's saved message texts for send-outs
+
+    app.register_blueprint(texts_admin.bp)
