@@ -184,15 +184,7 @@ def staff_add(username: str, display_name: str, email: str | None, roles: tuple[
 @click.argument("unit_role", metavar="UNIT:ROLE")
 def staff_grant(username: str, unit_role: str) -> None:
     """Give USERNAME a role in a unit."""
-    slug, role = _unit_role(unit_role)
-    with _database() as session:
-        user, unit = _user(session, username), _unit(session, slug)
-        if _assignment(session, user, unit, role) is not None:
-            raise Refused(f"{user.username} is {role.value} in {slug} already")
-        session.add(RoleAssignment(user_id=user.id, unit_id=unit.id, role=role))
-        _logged(session, "staff.role.granted", unit_id=unit.id, object_type="staff_user",
-                object_id=user.id, role=role.value)
-    click.echo(f"{user.username} is now {role.value} in {slug}")
+    _change_role(username, unit_role, grant=True)
 
 
 @staff.command("revoke")
@@ -200,16 +192,25 @@ def staff_grant(username: str, unit_role: str) -> None:
 @click.argument("unit_role", metavar="UNIT:ROLE")
 def staff_revoke(username: str, unit_role: str) -> None:
     """Take a role in a unit from USERNAME (from their next request on)."""
+    _change_role(username, unit_role, grant=False)
+
+
+def _change_role(username: str, unit_role: str, *, grant: bool) -> None:
     slug, role = _unit_role(unit_role)
     with _database() as session:
         user, unit = _user(session, username), _unit(session, slug)
         held = _assignment(session, user, unit, role)
-        if held is None:
+        if grant and held is not None:
+            raise Refused(f"{user.username} is {role.value} in {slug} already")
+        if not grant and held is None:
             raise Refused(f"{user.username} is not {role.value} in {slug}")
-        session.execute(delete(RoleAssignment).where(RoleAssignment.id == held.id))
-        _logged(session, "staff.role.revoked", unit_id=unit.id, object_type="staff_user",
-                object_id=user.id, role=role.value)
-    click.echo(f"{user.username} is no longer {role.value} in {slug}")
+        if held is None:
+            session.add(RoleAssignment(user_id=user.id, unit_id=unit.id, role=role))
+        else:
+            session.execute(delete(RoleAssignment).where(RoleAssignment.id == held.id))
+        _logged(session, "staff.role.granted" if grant else "staff.role.revoked",
+                unit_id=unit.id, object_type="staff_user", object_id=user.id, role=role.value)
+    click.echo(f"{user.username} is {'now' if grant else 'no longer'} {role.value} in {slug}")
 
 
 def _assignment(session: Session, user: StaffUser, unit: Unit,

@@ -85,15 +85,17 @@ def browser() -> Iterator[Any]:
         playwright.stop()
 
 
-def _new_page(browser: Any, live_server: str, app: Flask, **options: Any) -> Iterator[Any]:
-    """A page in its own context, logged in as a staff member who may preview forms."""
+def new_page(browser: Any, live_server: str, app: Flask, *, cookie: str | None = None,
+             **options: Any) -> Iterator[Any]:
+    """A page in its own context, in Swedish, logged in with the log-in ``cookie`` (by default
+    a staff member who may preview forms); fails the test on a JavaScript error."""
     from tests.auth.support import cookie_name, staff_session_cookie
 
     context = browser.new_context(base_url=live_server, locale="sv-SE",
                                   timezone_id="Europe/Stockholm",
                                   viewport={"width": 1000, "height": 800}, **options)
-    context.add_cookies([{"name": cookie_name(app), "value": staff_session_cookie(app),
-                          "url": live_server}])
+    context.add_cookies([{"name": cookie_name(app), "url": live_server,
+                          "value": cookie if cookie is not None else staff_session_cookie(app)}])
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     page = context.new_page()
@@ -109,13 +111,13 @@ def _new_page(browser: Any, live_server: str, app: Flask, **options: Any) -> Ite
 @pytest.fixture
 def page(browser: Any, live_server: str, app: Flask) -> Iterator[Any]:
     """A fresh page (own cookies) with JavaScript, in Swedish as a Swedish user has it."""
-    yield from _new_page(browser, live_server, app)
+    yield from new_page(browser, live_server, app)
 
 
 @pytest.fixture
 def nojs_page(browser: Any, live_server: str, app: Flask) -> Iterator[Any]:
     """A fresh page with JavaScript turned off: everything must still work."""
-    yield from _new_page(browser, live_server, app, java_script_enabled=False)
+    yield from new_page(browser, live_server, app, java_script_enabled=False)
 
 
 # -- what a person reads ------------------------------------------------------------------

@@ -18,8 +18,8 @@ from formular.storage.casetypes import CaseTypeGrant, StandardReply, UnitCaseTyp
 from formular.storage.db import db
 from formular.storage.identity import Role, Unit
 from tests import factories
-from tests.auth.support import cookie_name, staff_session_cookie
-from tests.browser.conftest import CHROMIUM, TIMEOUT_MS
+from tests.auth.support import staff_session_cookie
+from tests.browser.conftest import CHROMIUM, new_page
 from tests.browser.helpers import assert_no_violations
 from tests.functional.staff_support import free_personnummer
 
@@ -32,21 +32,9 @@ CASE_TYPE = "case-renew-prescription"
 @pytest.fixture
 def admin_page(browser: Any, live_server: str, app: Flask) -> Iterator[tuple[Any, str]]:
     slug = f"vc-arende-{uuid.uuid4().hex[:6]}"
-    context = browser.new_context(base_url=live_server, locale="sv-SE",
-                                  timezone_id="Europe/Stockholm",
-                                  viewport={"width": 1000, "height": 800})
-    context.add_cookies([{"name": cookie_name(app), "url": live_server,
-                          "value": staff_session_cookie(app, (Role.ADMIN,), slug)}])
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
+    for page in new_page(browser, live_server, app,
+                         cookie=staff_session_cookie(app, (Role.ADMIN,), slug)):
         yield page, slug
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def test_an_administrator_configures_a_case_type(

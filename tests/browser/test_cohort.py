@@ -20,10 +20,10 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
 from formular.storage.identity import Role
-from tests.auth.support import cookie_name, staff_session_cookie
+from tests.auth.support import staff_session_cookie
 from tests.population.support import free_number
 
-from .conftest import TIMEOUT_MS
+from .conftest import new_page
 from .helpers import assert_no_violations, screenshot
 
 pytestmark = [pytest.mark.browser]
@@ -45,22 +45,9 @@ ON_PAPER = ["Astrid Nyår", "Cemal Samordnad"]
 def nurse(browser: Browser, eager_live_server: str, eager_app: Flask) -> Iterator[Any]:
     """A sender at a new clinic, logged in, with the clinic's slug and name."""
     slug = f"vc-kohort-{uuid.uuid4().hex[:6]}"
-    context = browser.new_context(base_url=eager_live_server, locale="sv-SE",
-                                  timezone_id="Europe/Stockholm",
-                                  viewport={"width": 1000, "height": 800},
-                                  accept_downloads=True)
-    context.add_cookies([{"name": cookie_name(eager_app), "url": eager_live_server,
-                          "value": staff_session_cookie(eager_app, (Role.SENDER,), slug)}])
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
+    for page in new_page(browser, eager_live_server, eager_app, accept_downloads=True,
+                         cookie=staff_session_cookie(eager_app, (Role.SENDER,), slug)):
         yield page, slug
-    finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def listing_file(app: Flask, slug: str) -> bytes:
