@@ -28,7 +28,9 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from formular.auth import accounts
 from formular.storage.db import db
+from formular.storage.identity import Role, RoleAssignment
 from formular.storage.sendouts import InboxMessage, SavedText
 from formular.web.access import undeclared_endpoints
 from tests.functional import staff_support as s
@@ -356,6 +358,22 @@ POLICY.update({
     "texts_admin.delete": Route(staff_only(TEXT_ADMINS, unit_object=True), {
         "unit_id": "unit_a", "text_id": "deleted_text_id"}),
 })
+# -- staff and roles: clinic A's ------------------------------------------------------------
+#: admin:user:manage; clinic B's administrator gets 404 for clinic A's unit and roles.
+USER_ADMINS = {"admin"}
+POLICY.update({
+    "staff_admin.index": Route(staff_only(USER_ADMINS, unit_object=False)),
+    "staff_admin.unit": Route(staff_only(USER_ADMINS, unit_object=True), {"unit_id": "unit_a"}),
+    "staff_admin.new_account": Route(staff_only(USER_ADMINS, unit_object=True),
+                                     {"unit_id": "unit_a"}),
+    # POST: gives an existing account a role in clinic A (once: refused actors change nothing)
+    "staff_admin.grant": Route(staff_only(USER_ADMINS, unit_object=True), {"unit_id": "unit_a"},
+                               data=lambda o: {"username": o.grant_username,
+                                               "role": "auditor"}),
+    # POST: takes away a role of clinic A made for it
+    "staff_admin.revoke": Route(staff_only(USER_ADMINS, unit_object=True), {
+        "unit_id": "unit_a", "assignment_id": "revoked_assignment_id"}),
+})
 # -- the staff case inbox (issue #6): clinic A's cases ------------------------------------
 #: staff:case:read, :reply, :close; staff:case:assign is the receiver's alone. Clinic B's case
 #: staff get 404 for clinic A's cases.
@@ -433,6 +451,9 @@ class Objects:
     # saved message texts of clinic A: one to show, one to delete
     text_id: int = 0
     deleted_text_id: int = 0
+    # staff and roles of clinic A: an account to give a role, a role to take away
+    grant_username: str = ""
+    revoked_assignment_id: int = 0
     # the staff case inbox (issue #6): citizen A's case with a file, and clinic A's handler
     c3_case_token: str = ""
     c3_file_token: str = ""
@@ -587,6 +608,12 @@ def matrix(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFacto
         session.add_all([kept, deleted])
         session.flush()
         objects.text_id, objects.deleted_text_id = kept.id, deleted.id
+        target = accounts.create_staff(session, "mx-role-target", "Rolf Rollbyte", None, [])
+        held = RoleAssignment(user_id=target.id, unit_id=world.unit_id, role=Role.TRANSLATOR)
+        session.add(held)
+        session.flush()
+        objects.revoked_assignment_id = held.id
+        objects.grant_username = target.username
     built = Matrix(sapp, world, objects, {})
     built.clients = {who.name: built.new_client(who) for who in ACTORS}
     return built

@@ -63,3 +63,7 @@ def init_app(app: Flask) -> None:
     from . import texts_admin  # a unit's saved message texts for send-outs
 
     app.register_blueprint(texts_admin.bp)
+
+    from . import staff_admin  # a unit's staff and their roles
+
+    app.register_blueprint(staff_admin.bp)
