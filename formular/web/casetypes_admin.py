@@ -41,7 +41,8 @@ from formular.storage.casetypes import CaseTypeGrant, StandardReply
 from formular.storage.db import db
 from formular.storage.identity import Citizen, Unit
 
-from .access import authorize_or_404, current_actor, require
+from .access import current_actor, require
+from .unit_admin import choose_unit, unit_or_404
 
 bp = Blueprint("casetypes_admin", __name__, url_prefix="/admin/casetypes")
 
@@ -92,11 +93,7 @@ def _locale() -> str:
 
 
 def _unit_or_404(unit_id: int) -> Unit:
-    authorize_or_404(Permission.CASETYPE_MANAGE, unit_id)
-    unit = db.session().get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    return unit
+    return unit_or_404(Permission.CASETYPE_MANAGE, unit_id)
 
 
 def _staff_id() -> int | None:
@@ -122,13 +119,8 @@ def _titles(unit_id: int) -> dict[str, str]:
 @bp.get("/")
 @require(Permission.CASETYPE_MANAGE)
 def index() -> Any:
-    """The units the administrator manages; straight to the unit when there is one."""
-    unit_ids = current_actor().units_with(Permission.CASETYPE_MANAGE)
-    units = db.session().scalars(select(Unit).where(Unit.id.in_(unit_ids))
-                                 .order_by(Unit.name)).all()
-    if len(units) == 1:
-        return redirect(url_for(".unit", unit_id=units[0].id))
-    return render_template("casetypes_admin/index.html", units=units)
+    return choose_unit(Permission.CASETYPE_MANAGE, ".unit", _("Case types"),
+                       _("Choose the unit whose case types you want to manage."))
 
 
 @bp.get("/<int:unit_id>/")

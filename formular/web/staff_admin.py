@@ -16,7 +16,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -26,7 +25,8 @@ from formular.auth.permissions import Permission
 from formular.storage.db import db
 from formular.storage.identity import Role, Unit
 
-from .access import authorize_or_404, current_actor, require
+from .access import current_actor, require
+from .unit_admin import choose_unit, unit_or_404
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/admin/staff")
 
@@ -81,11 +81,7 @@ class AccountForm(FlaskForm):
 
 
 def _unit_or_404(unit_id: int) -> Unit:
-    authorize_or_404(Permission.USER_MANAGE, unit_id)
-    unit = db.session().get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    return unit
+    return unit_or_404(Permission.USER_MANAGE, unit_id)
 
 
 def _unit_page(unit: Unit, grant_form: GrantForm, status: int = 200) -> tuple[str, int]:
@@ -98,13 +94,8 @@ def _unit_page(unit: Unit, grant_form: GrantForm, status: int = 200) -> tuple[st
 @bp.get("/")
 @require(Permission.USER_MANAGE)
 def index() -> Any:
-    """The units the administrator manages; straight to the unit when there is one."""
-    unit_ids = current_actor().units_with(Permission.USER_MANAGE)
-    units = db.session().scalars(select(Unit).where(Unit.id.in_(unit_ids))
-                                 .order_by(Unit.name)).all()
-    if len(units) == 1:
-        return redirect(url_for(".unit", unit_id=units[0].id))
-    return render_template("staff_admin/index.html", units=units)
+    return choose_unit(Permission.USER_MANAGE, ".unit", _("Staff and roles"),
+                       _("Choose the unit whose staff you want to manage."))
 
 
 @bp.get("/<int:unit_id>/")

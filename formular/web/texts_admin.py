@@ -14,7 +14,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -25,7 +24,8 @@ from formular.storage.db import db
 from formular.storage.identity import Unit
 from formular.storage.sendouts import SavedText
 
-from .access import authorize_or_404, current_actor, require
+from .access import current_actor, require
+from .unit_admin import choose_unit, unit_or_404
 
 bp = Blueprint("texts_admin", __name__, url_prefix="/admin/texts")
 
@@ -41,11 +41,7 @@ class TextForm(FlaskForm):
 
 
 def _unit_or_404(unit_id: int) -> Unit:
-    authorize_or_404(Permission.UNIT_MANAGE, unit_id)
-    unit = db.session().get(Unit, unit_id)
-    if unit is None:
-        abort(404)
-    return unit
+    return unit_or_404(Permission.UNIT_MANAGE, unit_id)
 
 
 def _text_or_404(unit_id: int, text_id: int) -> SavedText:
@@ -58,13 +54,8 @@ def _text_or_404(unit_id: int, text_id: int) -> SavedText:
 @bp.get("/")
 @require(Permission.UNIT_MANAGE)
 def index() -> Any:
-    """The units the administrator manages; straight to the unit when there is one."""
-    unit_ids = current_actor().units_with(Permission.UNIT_MANAGE)
-    units = db.session().scalars(select(Unit).where(Unit.id.in_(unit_ids))
-                                 .order_by(Unit.name)).all()
-    if len(units) == 1:
-        return redirect(url_for(".texts", unit_id=units[0].id))
-    return render_template("texts_admin/index.html", units=units)
+    return choose_unit(Permission.UNIT_MANAGE, ".texts", _("Message texts"),
+                       _("Choose the unit whose saved message texts you want to manage."))
 
 
 @bp.get("/<int:unit_id>/")

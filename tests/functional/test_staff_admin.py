@@ -162,3 +162,23 @@ def test_other_units_and_other_roles_see_nothing(sapp: Flask, world: s.World,
     assert sender.get(f"/admin/staff/{world.unit_id}/").status_code == 403
     assert _roles(sapp, world.staff["sender"].id, world.unit_id) == {"sender"}
     assert _roles(sapp, world.staff["b-sender"].id, world.unit_id) == set()
+
+
+def test_an_administrator_of_two_units_chooses_one(sapp: Flask, world: s.World) -> None:
+    """The unit administration pages (staff, message texts, case types) list the units an
+    administrator of several manages, and only those."""
+    with sapp.app_context(), db.transaction() as session:
+        user = accounts.create_staff(session, "adm-two-units", "Tova Tvåenheter", None,
+                                     [("adm-a", Role.ADMIN), ("adm-b", Role.ADMIN)])
+        person = s.Person(user.id, user.display_name, username=user.username)
+    client = s.staff_client(sapp, person)
+    for path, heading in (("/admin/staff/", "Staff and roles"),
+                          ("/admin/texts/", "Message texts"),
+                          ("/admin/casetypes/", "Case types")):
+        page = client.get(path)
+        assert page.status_code == 200, path
+        html = s.body(page)
+        assert f"<h1>{translate(sapp, heading)}</h1>" in html
+        assert f'href="{path}{world.unit_id}/"' in html
+        assert f'href="{path}{world.other_unit_id}/"' in html
+        assert "Region adm" not in html
