@@ -115,8 +115,8 @@ def units_add(slug: str, name: str, kind: str, parent_slug: str | None) -> None:
     """Add a unit with the code SLUG (letters, digits and dashes) and the name NAME."""
     if not slug or len(slug) > 64 or not all(c.isalnum() or c == "-" for c in slug):
         raise Refused(f"{slug!r}: a code is 1–64 letters, digits and dashes")
-    if not name.strip():
-        raise Refused("a unit needs a name")
+    if not name.strip() or len(name.strip()) > 200:
+        raise Refused("a unit needs a name of at most 200 characters")
     with _database() as session:
         if accounts.unit_by_slug(session, slug) is not None:
             raise Refused(f"a unit with the code {slug!r} exists already")
@@ -161,6 +161,12 @@ def staff_add(username: str, display_name: str, email: str | None, roles: tuple[
               oidc_subject: str | None, no_password: bool, password_stdin: bool) -> None:
     """Add a staff account USERNAME."""
     unit_roles = [_unit_role(value) for value in roles]
+    for label, value, limit in (("a username", username.strip(), 100),
+                                ("a name", display_name.strip(), 200),
+                                ("an e-mail address", email or "", 200),
+                                ("an identity provider subject", oidc_subject or "", 200)):
+        if len(value) > limit:
+            raise Refused(f"{label} has at most {limit} characters")
     if no_password and not oidc_subject:
         raise Refused("an account without a password needs --oidc-subject to log in")
     password = None if no_password else _password(password_stdin)

@@ -143,6 +143,11 @@ def test_refused_accounts_write_nothing(app: Flask, run: Any) -> None:
     bad_role = run("staff", "add", username, "--name", "X", "--role", "vc:emperor",
                    "--password-stdin", stdin=PASSWORD + "\n")
     assert bad_role.exit_code == 2
+    too_long = run("staff", "add", "x" * 101, "--name", "X", "--password-stdin",
+                   stdin=PASSWORD + "\n")
+    assert too_long.exit_code == 1
+    assert "at most 100 characters" in too_long.output
+    assert run("units", "add", _name("vc"), "N" * 201).exit_code == 1
     no_way_in = run("staff", "add", username, "--name", "X", "--no-password")
     assert no_way_in.exit_code == 1
     assert "--oidc-subject" in no_way_in.output
