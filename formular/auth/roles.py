@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from formular.audit.service import log_event
@@ -63,8 +64,11 @@ def grant(session: Session, *, unit_id: int, username: str, role: Role,
             RoleAssignment.role == role)) is not None:
         raise RoleChangeRefused("held-already")
     assignment = RoleAssignment(user_id=user.id, unit_id=unit_id, role=role)
-    session.add(assignment)
-    session.flush()
+    try:
+        with session.begin_nested():  # (two administrators giving the same role at once)
+            session.add(assignment)
+    except IntegrityError as error:
+        raise RoleChangeRefused("held-already") from error
     _logged(session, "staff.role.granted", unit_id, user.id, by, role=role.value)
     return assignment
 
@@ -93,8 +97,13 @@ def add_account(session: Session, *, unit_id: int, unit_slug: str, username: str
     if session.scalar(select(StaffUser.id).where(
             StaffUser.oidc_subject == oidc_subject)) is not None:
         raise RoleChangeRefused("subject-taken")
-    user = accounts.create_staff(session, username, display_name, None, [(unit_slug, role)],
-                                 email=email, oidc_subject=oidc_subject)
+    try:
+        with session.begin_nested():  # (two administrators adding the same person at once)
+            user = accounts.create_staff(session, username, display_name, None,
+                                         [(unit_slug, role)], email=email,
+                                         oidc_subject=oidc_subject)
+    except IntegrityError as error:
+        raise RoleChangeRefused("username-taken") from error
     _logged(session, "staff.created", unit_id, user.id, by, role=role.value)
     return user
 
