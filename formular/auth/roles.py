@@ -6,7 +6,10 @@ identity provider (SITHS): local passwords are set on the command line only
 (``formular staff``), so no password ever passes through an administrator's browser. Nothing
 here reaches beyond the unit: a role elsewhere is another unit's business, and disabling an
 account (which may work in several units) is the command line's. An administrator cannot
-take away their own administrator role, so a unit is never left without one by accident.
+take away their own administrator role, so a unit is never left without one by accident,
+and cannot give themselves a role: the administrator role opens no answers (inner
+confidentiality, see ``permissions.ROLE_PERMISSIONS``), and an administrator who needs, say,
+the reviewer role gets it from another administrator, in the event log.
 Roles are read on every request, so a change applies from the account's next request on.
 Every change is written to the event log. No Flask here.
 """
@@ -59,6 +62,8 @@ def grant(session: Session, *, unit_id: int, username: str, role: Role,
     user = accounts.staff_by_username(session, username)
     if user is None:
         raise RoleChangeRefused("unknown-account")
+    if user.id == by:
+        raise RoleChangeRefused("own-account")
     if session.scalar(select(RoleAssignment.id).where(
             RoleAssignment.user_id == user.id, RoleAssignment.unit_id == unit_id,
             RoleAssignment.role == role)) is not None:

@@ -49,6 +49,8 @@ REFUSALS: dict[str, Any] = {
     "unknown-role": _l("That role is no longer held; nothing was changed."),
     "own-admin": _l("You cannot take away your own administrator role. Ask another "
                     "administrator of the unit."),
+    "own-account": _l("You cannot give yourself a role. Ask another administrator of the "
+                      "unit."),
     "username-taken": _l("That username is taken."),
     "subject-taken": _l("Another account has that SITHS identity already."),
 }

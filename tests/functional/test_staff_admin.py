@@ -104,6 +104,12 @@ def test_refusals_are_answered_at_the_field_and_change_nothing(sapp: Flask,
     assert translate(sapp, "You cannot take away your own administrator role. Ask another "
                            "administrator of the unit.") in s.body(admin.get(s.location(refused)))
     assert "admin" in _roles(sapp, admin_person.id, world.unit_id)
+    to_self = _post(admin, f"/admin/staff/{world.unit_id}/grant",
+                    username=admin_person.username, role="reviewer")
+    assert to_self.status_code == 400
+    assert translate(sapp, "You cannot give yourself a role. Ask another administrator of "
+                           "the unit.") in s.body(to_self)
+    assert _roles(sapp, admin_person.id, world.unit_id) == {"admin"}
     assert admin.post(f"/admin/staff/{world.unit_id}/grant",
                       data={"username": world.staff["sender"].username, "role": "admin"}
                       ).status_code == 400  # no CSRF token
