@@ -90,8 +90,9 @@ def commit_bookkeeping(session: Session) -> None:
     the access log keep the ordinary, waiting commit. SQLite (WAL with ``synchronous=NORMAL``)
     already commits without a flush, so there it is a plain commit.
     """
-    if session.connection().dialect.name == "postgresql":
-        session.execute(_NO_WAIT_FOR_FLUSH)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_NO_WAIT_FOR_FLUSH)
     session.commit()
 
 
