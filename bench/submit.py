@@ -966,8 +966,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="one 2 s run per side")
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
-    parser.add_argument("--postgresql-only", action="store_true", help="skip SQLite")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    only.add_argument("--postgresql-only", action="store_true", help="skip SQLite")
     parser.add_argument("--guess-rps", type=float, default=300.0,
                         help="an upper bound of our submissions/s, to prepare the assignments "
                              "of the 2 s calibration run (300)")

@@ -21,14 +21,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import click
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from formular.audit.service import log_event
 from formular.auth.clock import utcnow
 from formular.storage.identity import Role, RoleAssignment, StaffUser, Unit
 
-from . import accounts
+from . import accounts, roles
 
 ROLE_NAMES = [role.value for role in Role]
 
@@ -51,8 +51,12 @@ def _database() -> Iterator[Session]:
 def _logged(session: Session, event: str, *, unit_id: int | None = None,
             object_type: str, object_id: int, **data: Any) -> None:
     log_event(session, actor_kind="system", actor_id=None, event=event, unit_id=unit_id,
-              object_type=object_type, object_id=object_id,
-              data={"via": "command line", "os_user": _os_user(), **data})
+              object_type=object_type, object_id=object_id, data={**_context(), **data})
+
+
+def _context() -> dict[str, str]:
+    """Who made a change, for the event log: the command line and the operating-system user."""
+    return {"via": "command line", "os_user": _os_user()}
 
 
 def _os_user() -> str:
@@ -202,20 +206,23 @@ def staff_revoke(username: str, unit_role: str) -> None:
 
 
 def _change_role(username: str, unit_role: str, *, grant: bool) -> None:
+    """The same rules and log entries as the web page (:mod:`formular.auth.roles`)."""
     slug, role = _unit_role(unit_role)
     with _database() as session:
         user, unit = _user(session, username), _unit(session, slug)
-        held = _assignment(session, user, unit, role)
-        if grant and held is not None:
-            raise Refused(f"{user.username} is {role.value} in {slug} already")
-        if not grant and held is None:
-            raise Refused(f"{user.username} is not {role.value} in {slug}")
-        if held is None:
-            session.add(RoleAssignment(user_id=user.id, unit_id=unit.id, role=role))
-        else:
-            session.execute(delete(RoleAssignment).where(RoleAssignment.id == held.id))
-        _logged(session, "staff.role.granted" if grant else "staff.role.revoked",
-                unit_id=unit.id, object_type="staff_user", object_id=user.id, role=role.value)
+        try:
+            if grant:
+                roles.grant(session, unit_id=unit.id, username=user.username, role=role,
+                            by=None, context=_context())
+            else:
+                held = _assignment(session, user, unit, role)
+                if held is None:
+                    raise roles.RoleChangeRefused("unknown-role")
+                roles.revoke(session, unit_id=unit.id, assignment_id=held.id, by=None,
+                             context=_context())
+        except roles.RoleChangeRefused as refused:
+            state = "already" if refused.reason == "held-already" else "not"
+            raise Refused(f"{user.username} is {state} {role.value} in {slug}") from refused
     click.echo(f"{user.username} is {'now' if grant else 'no longer'} {role.value} in {slug}")
 
 

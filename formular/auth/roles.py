@@ -11,11 +11,13 @@ and cannot give themselves a role: the administrator role opens no answers (inne
 confidentiality, see ``permissions.ROLE_PERMISSIONS``), and an administrator who needs, say,
 the reviewer role gets it from another administrator, in the event log.
 Roles are read on every request, so a change applies from the account's next request on.
+``formular staff grant/revoke`` goes through the same functions.
 Every change is written to the event log. No Flask here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -56,9 +58,10 @@ def members(session: Session, unit_id: int) -> list[Member]:
     return list(found.values())
 
 
-def grant(session: Session, *, unit_id: int, username: str, role: Role,
-          by: int | None) -> RoleAssignment:
-    """Give the account ``username`` the role in the unit."""
+def grant(session: Session, *, unit_id: int, username: str, role: Role, by: int | None,
+          context: Mapping[str, str] | None = None) -> RoleAssignment:
+    """Give the account ``username`` the role in the unit. ``by``: the staff user making the
+    change (None: the command line, which describes itself in ``context`` for the log)."""
     user = accounts.staff_by_username(session, username)
     if user is None:
         raise RoleChangeRefused("unknown-account")
@@ -74,19 +77,20 @@ def grant(session: Session, *, unit_id: int, username: str, role: Role,
             session.add(assignment)
     except IntegrityError as error:
         raise RoleChangeRefused("held-already") from error
-    _logged(session, "staff.role.granted", unit_id, user.id, by, role=role.value)
+    _logged(session, "staff.role.granted", unit_id, user.id, by, context, role=role.value)
     return assignment
 
 
-def revoke(session: Session, *, unit_id: int, assignment_id: int,
-           by: int | None) -> RoleAssignment:
-    """Take away one role held in the unit (another unit's answers as unknown)."""
+def revoke(session: Session, *, unit_id: int, assignment_id: int, by: int | None,
+           context: Mapping[str, str] | None = None) -> RoleAssignment:
+    """Take away one role held in the unit (another unit's answers as unknown); ``by`` and
+    ``context`` as for :func:`grant`."""
     assignment = session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.unit_id != unit_id:
         raise RoleChangeRefused("unknown-role")
     if assignment.user_id == by and assignment.role == Role.ADMIN:
         raise RoleChangeRefused("own-admin")
-    _logged(session, "staff.role.revoked", unit_id, assignment.user_id, by,
+    _logged(session, "staff.role.revoked", unit_id, assignment.user_id, by, context,
             role=assignment.role.value)
     session.delete(assignment)
     session.flush()
@@ -109,11 +113,12 @@ def add_account(session: Session, *, unit_id: int, unit_slug: str, username: str
                                          oidc_subject=oidc_subject)
     except IntegrityError as error:
         raise RoleChangeRefused("username-taken") from error
-    _logged(session, "staff.created", unit_id, user.id, by, role=role.value)
+    _logged(session, "staff.created", unit_id, user.id, by, None, role=role.value)
     return user
 
 
 def _logged(session: Session, event: str, unit_id: int, user_id: int, by: int | None,
-            **data: str) -> None:
-    log_event(session, actor_kind="staff", actor_id=by, event=event, unit_id=unit_id,
-              object_type="staff_user", object_id=user_id, data=dict(data))
+            context: Mapping[str, str] | None, **data: str) -> None:
+    log_event(session, actor_kind="staff" if by is not None else "system", actor_id=by,
+              event=event, unit_id=unit_id, object_type="staff_user", object_id=user_id,
+              data={**(context or {}), **data})

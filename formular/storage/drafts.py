@@ -186,22 +186,20 @@ def submit(session: Session, draft: AnyDraft, answers: dict[str, Any],
     return StoredSubmission(int(new_id), draft.id, values["receipt"])
 
 
-def store_and_submit(session: Session, draft: AnyDraft, draft_answers: dict[str, Any],
-                     page: int, answers: dict[str, Any], scores: dict[str, Any],
-                     **who: Any) -> StoredSubmission:
-    """Store an :func:`unsaved_draft` already sent and its submission: a form whose first save
-    is its last (a one-page form without a review page, or one sent unanswered).
+def store_and_submit(session: Session, draft: AnyDraft, answers: dict[str, Any],
+                     scores: dict[str, Any], **who: Any) -> StoredSubmission:
+    """Store an :func:`unsaved_draft` already sent, with the answers and page it holds, and
+    its submission (``answers``, ``scores`` and ``who`` as for :func:`submit`): a form whose
+    first save is its last (a one-page form without a review page, or one sent unanswered).
 
     The draft is new, so no other submit of it can exist and no conflict is possible. On
     PostgreSQL the two inserts are one statement (``WITH stored AS (INSERT INTO draft …
     RETURNING id) INSERT INTO submission … SELECT … FROM stored``), one round trip fewer on
     the commonest short survey; elsewhere they are the two prebuilt inserts.
-    ``draft_answers`` and ``page`` are the draft's, ``answers`` and ``scores`` the
-    submission's (see :func:`submit`).
     """
     assert draft.id is None
     values = _submission_values(draft, answers, scores, who)
-    drafted = _draft_values(draft, draft_answers, page, 1, values["created_at"])
+    drafted = _draft_values(draft, draft.answers, draft.page, 1, values["created_at"])
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         row = connection.execute(_STORE_AND_SUBMIT, {

@@ -290,7 +290,8 @@ class Filler:
               sending: bool) -> None:
         """Store a page's answers over revision ``based_on``; raises ``StaleDraft`` when that
         is not the stored revision, or when this is the draft's first save and another
-        window's first draft was recorded first."""
+        window's first draft was recorded first. A first save that also sends only keeps the
+        answers on the unsaved draft: :meth:`_submit` stores it with its submission."""
         sent_at = utcnow() if sending else None
         if self.draft.id is not None:
             drafts.save_answers(db.session(), self.draft, answers, page_index, based_on,
@@ -499,14 +500,10 @@ class Filler:
         if validation.errors and self.draft.submitted_at is None:
             return redirect(self.url("review"))  # type: ignore[return-value]
         session = db.session()
-        if self.draft.id is None:  # first saved as it is sent (or sent unanswered)
-            submission = drafts.store_and_submit(
-                session, self.draft, self.draft.answers, self.draft.page, validation.answers,
-                scores_as_json(validation), **self.hooks.submission_fields())
-        else:
-            submission = drafts.submit(session, self.draft, validation.answers,
-                                       scores_as_json(validation),
-                                       **self.hooks.submission_fields())
+        # A draft without an id is first saved as it is sent (or sent unanswered).
+        store = drafts.store_and_submit if self.draft.id is None else drafts.submit
+        submission = store(session, self.draft, validation.answers, scores_as_json(validation),
+                           **self.hooks.submission_fields())
         self.hooks.submitted(submission)
         self._saved_untold = False
         session.commit()
